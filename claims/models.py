@@ -1,0 +1,814 @@
+"""Entities, predicates, claims, verdicts and contradictions.
+
+Reads go through QuerySet methods named after domain states; writes go through
+``claims.services``. The database keeps the invariants (see each model's ``Meta``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField, DateRangeField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import F, Func, Q
+
+from sources.models import Party, Source, choices_check, history_tracked
+
+
+class FoldedNames(Func):
+    """``cw_fold_names(name, aliases)``: every name of an entity, lower-cased, accents removed.
+
+    The SQL function is created by migration 0001 (immutable, so it can be indexed).
+    """
+
+    function = "cw_fold_names"
+    output_field = models.TextField()
+
+
+class Fold(Func):
+    """``cw_fold(text)``: lower-case, accents removed (ə→e and ı→i included)."""
+
+    function = "cw_fold"
+    output_field = models.TextField()
+
+
+# --- Entities and predicates ----------------------------------------------------------
+
+
+class EntityQuerySet(models.QuerySet["Entity"]):
+    # Below this word similarity a name is not offered as a match ("Agbend" ~ "Aghband" is 0.29).
+    FUZZY_THRESHOLD = 0.25
+
+    def search(self, text: str) -> EntityQuerySet:
+        """Entities whose name or alias matches ``text``, accent- and case-insensitively,
+        exactly or fuzzily (trigram word similarity), best match first."""
+        text = text.strip()
+        if not text:
+            return self
+        names = FoldedNames(F("name"), F("aliases"))
+        query = Fold(models.Value(text))
+        similarity = Func(query, names, function="word_similarity", output_field=models.FloatField())
+        return (
+            self.annotate(_names=names, _similarity=similarity)
+            .filter(Q(_names__contains=query) | Q(_similarity__gte=self.FUZZY_THRESHOLD))
+            .order_by("-_similarity", "name")
+        )
+
+    def within(self, entity: Entity | int) -> EntityQuerySet:
+        """The entity and every entity ``part_of`` it, however deep."""
+        root = entity.pk if isinstance(entity, Entity) else entity
+        return self.filter(
+            pk__in=models.expressions.RawSQL(
+                """
+                WITH RECURSIVE tree(id) AS (
+                    SELECT %s::bigint
+                    UNION SELECT e.id FROM claims_entity e JOIN tree ON e.part_of_id = tree.id
+                )
+                SELECT id FROM tree
+                """,
+                [root],
+            )
+        )
+
+
+class EntityKind(models.TextChoices):
+    PLACE = "place", "Place"
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+    MILITARY_UNIT = "military_unit", "Military unit"
+    EVENT = "event", "Event"
+    OTHER = "other", "Other"
+
+
+@history_tracked()
+class Entity(models.Model):
+    """What claims are about: a place, a person, a unit, an event."""
+
+    Kind = EntityKind
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PLACE)
+    aliases = ArrayField(
+        models.CharField(max_length=200), default=list, blank=True,
+        help_text="Other spellings and transliterations, e.g. Ağbənd, Agbend.",
+    )
+    part_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts",
+        help_text="e.g. Aghband is part of Zangilan district.",
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    coordinate_precision_km = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True,
+        help_text="Radius within which the coordinates are known to be right.",
+    )
+    same_as = models.URLField(blank=True, help_text="An authority link, e.g. a Wikidata URL.")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["name"]
+        constraints = [
+            choices_check("kind", EntityKind, "entity"),
+            models.UniqueConstraint(
+                fields=["name", "kind", "part_of"], name="entity_name_kind_parent_unique",
+                nulls_distinct=False,
+                violation_error_message="An entity with this name and kind already exists here.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (Q(latitude__gte=-90) & Q(latitude__lte=90) & Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                name="entity_coordinates_valid",
+                violation_error_message="Give both latitude (-90..90) and longitude (-180..180), or neither.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(part_of=F("pk")), name="entity_not_part_of_itself",
+                violation_error_message="An entity cannot be part of itself.",
+            ),
+        ]
+        indexes = [
+            # Entity search (admin autocomplete, API ?subject=): accent-insensitive trigram match.
+            GinIndex(OpClass(FoldedNames(F("name"), F("aliases")), name="gin_trgm_ops"), name="entity_names_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PredicateValueType(models.TextChoices):
+    ENTITY = "entity", "Entity"
+    QUANTITY = "quantity", "Quantity"
+    TEXT = "text", "Text"
+    NONE = "none", "None"
+
+
+class Predicate(models.Model):
+    """The relation a claim asserts: "controlled by", "captured by", "casualties"…"""
+
+    ValueType = PredicateValueType
+
+    slug = models.SlugField(max_length=60, unique=True)
+    label = models.CharField(max_length=100, unique=True)
+    value_type = models.CharField(max_length=10, choices=ValueType.choices)
+    single_valued = models.BooleanField(
+        default=False,
+        help_text="Only one value can be true for a subject at any one time (e.g. controlled by).",
+    )
+    unit = models.CharField(max_length=40, blank=True, help_text="For quantities, e.g. people, settlements.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            choices_check("value_type", PredicateValueType, "predicate"),
+            # The target of Claim's composite foreign key (predicate, value_type).
+            models.UniqueConstraint(fields=["id", "value_type"], name="predicate_id_value_type_unique"),
+            models.CheckConstraint(
+                condition=Q(single_valued=False) | ~Q(value_type="none"),
+                name="predicate_single_valued_has_value",
+                violation_error_message="A predicate without a value cannot be single-valued.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# --- Claims ---------------------------------------------------------------------------
+
+
+class PeriodPrecision(models.TextChoices):
+    """A period bound known to the month covers the whole month."""
+
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+
+
+class Rating(models.TextChoices):
+    """Verdict ratings. ``CLAIM_REVIEW`` maps each to ClaimReview's reviewRating."""
+
+    TRUE = "true", "True"
+    MOSTLY_TRUE = "mostly_true", "Mostly true"
+    MIXED = "mixed", "Mixed"
+    MOSTLY_FALSE = "mostly_false", "Mostly false"
+    FALSE = "false", "False"
+    UNPROVEN = "unproven", "Unproven"
+
+
+# ClaimReview reviewRating: ratingValue on a 1 (worst) .. 5 (best) scale, and alternateName.
+# "Unproven" has no place on the truth scale, so it carries no ratingValue.
+CLAIM_REVIEW_BEST, CLAIM_REVIEW_WORST = 5, 1
+CLAIM_REVIEW: dict[str, tuple[int | None, str]] = {
+    Rating.TRUE: (5, "True"),
+    Rating.MOSTLY_TRUE: (4, "Mostly true"),
+    Rating.MIXED: (3, "Half true"),
+    Rating.MOSTLY_FALSE: (2, "Mostly false"),
+    Rating.FALSE: (1, "False"),
+    Rating.UNPROVEN: (None, "Unproven"),
+}
+
+
+class Status(models.TextChoices):
+    """A claim's verification status: its latest verdict's rating, or unrated."""
+
+    UNRATED = "unrated", "Unrated"
+    TRUE = Rating.TRUE.value, Rating.TRUE.label
+    MOSTLY_TRUE = Rating.MOSTLY_TRUE.value, Rating.MOSTLY_TRUE.label
+    MIXED = Rating.MIXED.value, Rating.MIXED.label
+    MOSTLY_FALSE = Rating.MOSTLY_FALSE.value, Rating.MOSTLY_FALSE.label
+    FALSE = Rating.FALSE.value, Rating.FALSE.label
+    UNPROVEN = Rating.UNPROVEN.value, Rating.UNPROVEN.label
+
+
+class ClaimPeriod(Func):
+    """The half-open date range a claim is about, widened to the precision of each bound.
+
+    A bound known to the month covers the whole month; a missing end is open-ended.
+    Built only from immutable functions, so it can be a stored generated column.
+    """
+
+    output_field = DateRangeField()
+
+    def __init__(self) -> None:
+        super().__init__(F("valid_from"))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ARG002
+        sql = """daterange(
+            CASE valid_from_precision
+                WHEN 'year' THEN date_trunc('year', valid_from::timestamp)::date
+                WHEN 'month' THEN date_trunc('month', valid_from::timestamp)::date
+                ELSE valid_from END,
+            CASE
+                WHEN valid_until IS NULL THEN NULL
+                WHEN valid_until_precision = 'year'
+                    THEN (date_trunc('year', valid_until::timestamp) + interval '1 year')::date
+                WHEN valid_until_precision = 'month'
+                    THEN (date_trunc('month', valid_until::timestamp) + interval '1 month')::date
+                ELSE valid_until + 1 END,
+            '[)')"""
+        return sql, []
+
+
+class ClaimSearchVector(Func):
+    """Full-text document over a claim's statement and quote (English configuration)."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("statement"))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ARG002
+        return (
+            "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
+            "setweight(to_tsvector('english'::regconfig, coalesce(quote, '')), 'B')",
+            [],
+        )
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def active(self) -> ClaimQuerySet:
+        """Claims that have not been retracted."""
+        return self.filter(retracted_at__isnull=True)
+
+    def retracted(self) -> ClaimQuerySet:
+        return self.filter(retracted_at__isnull=False)
+
+    def with_status(self, status: str) -> ClaimQuerySet:
+        return self.filter(status=status)
+
+    def disputed(self) -> ClaimQuerySet:
+        """Claims that take part in an open or confirmed contradiction."""
+        live = [Contradiction.State.OPEN, Contradiction.State.CONFIRMED]
+        return self.filter(
+            Q(contradictions_as_a__state__in=live) | Q(contradictions_as_b__state__in=live)
+        ).distinct()
+
+    def about(self, entity: Entity | int) -> ClaimQuerySet:
+        """Claims whose subject is the entity or any place within it."""
+        return self.filter(subject__in=Entity.objects.within(entity))
+
+    def asserted_by_side(self, party: Party | int) -> ClaimQuerySet:
+        return self.filter(asserted_by__in=Party.objects.within(party))
+
+    def overlapping(self, start: dt.date | None, end: dt.date | None) -> ClaimQuerySet:
+        """Claims whose period overlaps [start, end] (either bound may be open)."""
+        from django.db.backends.postgresql.psycopg_any import DateRange
+
+        return self.filter(period__overlap=DateRange(start, end + dt.timedelta(days=1) if end else None, "[)"))
+
+
+class ClaimPolarity(models.TextChoices):
+    AFFIRMS = "affirms", "Affirms"
+    DENIES = "denies", "Denies"
+
+
+class ClaimHedge(models.TextChoices):
+    STATED = "stated", "Stated"
+    CLAIMED = "claimed", "Claimed"
+    ALLEGED = "alleged", "Alleged"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+
+
+class ClaimCredibility(models.IntegerChoices):
+    """Information credibility on the Admiralty scale."""
+
+    CONFIRMED = 1, "1 – Confirmed by other sources"
+    PROBABLY_TRUE = 2, "2 – Probably true"
+    POSSIBLY_TRUE = 3, "3 – Possibly true"
+    DOUBTFUL = 4, "4 – Doubtful"
+    IMPROBABLE = 5, "5 – Improbable"
+    CANNOT_BE_JUDGED = 6, "6 – Truth cannot be judged"
+
+
+class ClaimReviewState(models.TextChoices):
+    NEW = "new", "New"
+    IN_REVIEW = "in_review", "In review"
+    DECIDED = "decided", "Decided"
+
+
+@history_tracked()
+class Claim(models.Model):
+    """One party's assertion of one proposition: subject · predicate · value, with polarity."""
+
+    Polarity = ClaimPolarity
+
+    Hedge = ClaimHedge
+
+    Credibility = ClaimCredibility
+
+    ReviewState = ClaimReviewState
+
+    # The proposition.
+    subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="claims_about")
+    predicate = models.ForeignKey(Predicate, on_delete=models.PROTECT, related_name="claims")
+    # Copied from the predicate; a composite foreign key (predicate_id, value_type) keeps it
+    # equal to the predicate's, and a CHECK keeps the value columns to match it.
+    value_type = models.CharField(max_length=10, choices=Predicate.ValueType.choices, editable=False)
+    object_entity = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="claims_as_object"
+    )
+    quantity_low = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    quantity_best = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    quantity_high = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    text_value = models.TextField(blank=True)
+    polarity = models.CharField(max_length=10, choices=Polarity.choices, default=Polarity.AFFIRMS)
+
+    # The period the proposition is about (not when it was said).
+    valid_from = models.DateField()
+    valid_from_precision = models.CharField(max_length=10, choices=PeriodPrecision.choices, default=PeriodPrecision.DAY)
+    valid_until = models.DateField(null=True, blank=True, help_text="Empty means open-ended.")
+    valid_until_precision = models.CharField(
+        max_length=10, choices=PeriodPrecision.choices, default=PeriodPrecision.DAY
+    )
+    period = models.GeneratedField(expression=ClaimPeriod(), output_field=DateRangeField(), db_persist=True)
+
+    # Who said it, when, and how it was reported.
+    asserted_by = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="claims")
+    asserted_at = models.DateTimeField()
+    statement = models.TextField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
+    quote = models.TextField(blank=True, help_text="Verbatim, as said or reported.")
+    hedge = models.CharField(max_length=12, choices=Hedge.choices, default=Hedge.STATED)
+    credibility = models.PositiveSmallIntegerField(
+        choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED
+    )
+    sources = models.ManyToManyField(Source, through="ClaimSource", related_name="claims")
+
+    # Verification status: maintained by the database from the latest verdict (trigger below).
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNRATED, editable=False)
+    current_verdict = models.ForeignKey(
+        "Verdict", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
+
+    # A claim is corrected by retraction, never deleted.
+    retracted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retraction_reason = models.TextField(blank=True, editable=False)
+
+    search_vector = models.GeneratedField(
+        expression=ClaimSearchVector(), output_field=SearchVectorField(), db_persist=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-asserted_at", "-id"]
+        constraints = [
+            choices_check("value_type", PredicateValueType, "claim"),
+            choices_check("polarity", ClaimPolarity, "claim"),
+            choices_check("hedge", ClaimHedge, "claim"),
+            choices_check("status", Status, "claim"),
+            choices_check("review_state", ClaimReviewState, "claim"),
+            choices_check("valid_from_precision", PeriodPrecision, "claim"),
+            choices_check("valid_until_precision", PeriodPrecision, "claim"),
+            models.CheckConstraint(
+                condition=Q(credibility__gte=1, credibility__lte=6), name="claim_credibility_valid",
+                violation_error_message="Credibility is 1 (confirmed) to 6 (cannot be judged).",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="claim_period_ordered",
+                violation_error_message="The period's end is before its start.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(quantity_low__isnull=True) | Q(quantity_best__isnull=True) | Q(quantity_low__lte=F("quantity_best"))
+                )
+                & (Q(quantity_best__isnull=True) | Q(quantity_high__isnull=True) | Q(quantity_best__lte=F("quantity_high")))
+                & (Q(quantity_low__isnull=True) | Q(quantity_high__isnull=True) | Q(quantity_low__lte=F("quantity_high"))),
+                name="claim_quantity_ordered",
+                violation_error_message="A quantity must satisfy low ≤ best ≤ high.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(value_type="entity", object_entity__isnull=False, quantity_best__isnull=True,
+                      quantity_low__isnull=True, quantity_high__isnull=True, text_value="")
+                    | Q(value_type="quantity", object_entity__isnull=True, quantity_best__isnull=False,
+                        quantity_low__isnull=False, quantity_high__isnull=False, text_value="")
+                    | (Q(value_type="text", object_entity__isnull=True, quantity_best__isnull=True,
+                         quantity_low__isnull=True, quantity_high__isnull=True) & ~Q(text_value=""))
+                    | Q(value_type="none", object_entity__isnull=True, quantity_best__isnull=True,
+                        quantity_low__isnull=True, quantity_high__isnull=True, text_value="")
+                ),
+                name="claim_value_matches_type",
+                violation_error_message="The value does not match the predicate's value type.",
+            ),
+            models.CheckConstraint(
+                condition=Q(retracted_at__isnull=True, retraction_reason="")
+                | (Q(retracted_at__isnull=False) & ~Q(retraction_reason="")),
+                name="claim_retraction_has_reason",
+                violation_error_message="A retraction needs a reason.",
+            ),
+        ]
+        indexes = [
+            # Contradiction candidates: claims sharing a subject and predicate.
+            models.Index(fields=["subject", "predicate"], name="claim_subject_predicate"),
+            # Claim list by party, newest first.
+            models.Index(fields=["asserted_by", "-asserted_at"], name="claim_party_asserted"),
+            # Claim list and keyset pagination, newest first.
+            models.Index(fields=["-asserted_at", "-id"], name="claim_asserted_id"),
+            # Status lookups: ?status=false.
+            models.Index(fields=["status"], name="claim_status"),
+            # Full-text ?q= over statement and quote.
+            GinIndex(fields=["search_vector"], name="claim_search_gin"),
+        ]
+        triggers = [
+            # Claims are corrected by retraction; a hard delete loses the record.
+            pgtrigger.Protect(name="claim_protect_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asserted_by}: {self.statement}" if self.asserted_by_id else self.statement
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The value type follows the predicate; the composite foreign key enforces it.
+        if self.predicate_id is not None:
+            self.value_type = self.predicate.value_type
+        super().save(*args, **kwargs)
+
+    @property
+    def value_display(self) -> str:
+        if self.value_type == Predicate.ValueType.ENTITY:
+            return str(self.object_entity)
+        if self.value_type == Predicate.ValueType.QUANTITY:
+            return format_quantity(self.quantity_low, self.quantity_best, self.quantity_high)
+        if self.value_type == Predicate.ValueType.TEXT:
+            return self.text_value
+        return ""
+
+    @property
+    def proposition(self) -> str:
+        """"Hadrut · controlled by · not Azerbaijan"."""
+        value = self.value_display
+        negation = "not " if self.polarity == self.Polarity.DENIES else ""
+        parts = [str(self.subject), f"{negation}{self.predicate}" if not value else str(self.predicate)]
+        if value:
+            parts.append(f"{negation}{value}")
+        return " · ".join(parts)
+
+
+def format_quantity(low: Decimal | None, best: Decimal | None, high: Decimal | None) -> str:
+    def fmt(value: Decimal | None) -> str:
+        return "?" if value is None else f"{value.normalize():f}"
+
+    if low == best == high:
+        return fmt(best)
+    return f"{fmt(best)} ({fmt(low)}–{fmt(high)})"
+
+
+class ClaimSourceRole(models.TextChoices):
+    ORIGINAL = "original", "Original statement"
+    REPORT = "report", "Report of it"
+    REPUBLICATION = "republication", "Republication"
+    EVIDENCE = "evidence", "Evidence"
+
+
+@history_tracked()
+class ClaimSource(models.Model):
+    """Where a claim appears, in what role, and the verbatim excerpt."""
+
+    Role = ClaimSourceRole
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="appearances")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="appearances")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPORT)
+    excerpt = models.TextField(blank=True, help_text="Verbatim, as it appears in the source.")
+    locator = models.CharField(
+        max_length=100, blank=True, help_text='Where the excerpt sits: "¶4", or "00:01:23" in a video.'
+    )
+
+    class Meta:
+        verbose_name = "claim appearance"
+        ordering = ["id"]
+        constraints = [
+            choices_check("role", ClaimSourceRole, "claimsource"),
+            models.UniqueConstraint(
+                fields=["claim", "source", "role"], name="claimsource_claim_source_role_unique",
+                violation_error_message="This source is already linked to the claim in this role.",
+            ),
+        ]
+        indexes = [
+            # Status by source URL: source -> claims.
+            models.Index(fields=["source", "claim"], name="claimsource_source_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} in {self.source}"
+
+
+# --- Verdicts -------------------------------------------------------------------------
+
+
+class VerdictQuerySet(models.QuerySet["Verdict"]):
+    def as_of(self, moment: dt.datetime) -> VerdictQuerySet:
+        """Verdicts recorded up to ``moment``."""
+        return self.filter(recorded_at__lte=moment)
+
+    def published(self) -> VerdictQuerySet:
+        return self.filter(published_at__isnull=False)
+
+
+@history_tracked()
+class Verdict(models.Model):
+    """A reviewer's rating of a claim. Append-only: a new verdict supersedes the last."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verdicts")
+    rating = models.CharField(max_length=20, choices=Rating.choices)
+    rationale = models.TextField()
+    evidence = models.ManyToManyField(Source, through="VerdictEvidence", related_name="evidence_for", blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdicts")
+    recorded_at = models.DateTimeField(db_default=models.functions.Now())
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VerdictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        get_latest_by = ["recorded_at", "id"]
+        constraints = [
+            choices_check("rating", Rating, "verdict"),
+            models.CheckConstraint(
+                condition=~Q(rationale=""), name="verdict_has_rationale",
+                violation_error_message="A verdict needs a rationale.",
+            ),
+        ]
+        indexes = [
+            # Status history: the latest verdict of a claim as of a date.
+            models.Index(fields=["claim", "-recorded_at", "-id"], name="verdict_claim_recorded"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="verdict_protect_delete", operation=pgtrigger.Delete),
+            # Append-only: the only change allowed is publishing it, once.
+            pgtrigger.Trigger(
+                name="verdict_append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func="""
+                    DECLARE unpublished claims_verdict;
+                    BEGIN
+                        unpublished := NEW;
+                        unpublished.published_at := OLD.published_at;
+                        IF unpublished IS DISTINCT FROM OLD OR OLD.published_at IS NOT NULL THEN
+                            RAISE EXCEPTION 'verdicts are append-only: record a new verdict instead'
+                                USING ERRCODE = 'integrity_constraint_violation';
+                        END IF;
+                        RETURN NEW;
+                    END;
+                """,
+            ),
+            # The claim's status is its latest verdict, kept in this one place.
+            pgtrigger.Trigger(
+                name="verdict_sets_claim_status",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                func="""
+                    UPDATE claims_claim c
+                    SET status = v.rating, current_verdict_id = v.id, review_state = 'decided',
+                        updated_at = now()
+                    FROM (
+                        SELECT id, rating FROM claims_verdict
+                        WHERE claim_id = NEW.claim_id
+                        ORDER BY recorded_at DESC, id DESC LIMIT 1
+                    ) v
+                    WHERE c.id = NEW.claim_id AND c.current_verdict_id IS DISTINCT FROM v.id;
+                    RETURN NULL;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()} — {self.claim.statement}"
+
+
+@history_tracked()
+class VerdictEvidence(models.Model):
+    """A source cited as evidence for a verdict. Fixed once the verdict is recorded."""
+
+    verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="evidence_links")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "verdict evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["verdict", "source"], name="verdictevidence_unique"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="verdictevidence_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.source)
+
+
+# --- Contradictions -------------------------------------------------------------------
+
+
+class ContradictionQuerySet(models.QuerySet["Contradiction"]):
+    def live(self) -> ContradictionQuerySet:
+        """Flags that still need, or have had, a person's attention: open or confirmed."""
+        return self.filter(state__in=[Contradiction.State.OPEN, Contradiction.State.CONFIRMED])
+
+    def open(self) -> ContradictionQuerySet:
+        return self.filter(state=Contradiction.State.OPEN)
+
+    def involving(self, claim: Claim | int) -> ContradictionQuerySet:
+        pk = claim.pk if isinstance(claim, Claim) else claim
+        return self.filter(Q(claim_a_id=pk) | Q(claim_b_id=pk))
+
+    def about(self, entity: Entity | int) -> ContradictionQuerySet:
+        """Contradictions about the entity or any place within it."""
+        return self.filter(claim_a__subject__in=Entity.objects.within(entity))
+
+    def involving_side(self, party: Party | int) -> ContradictionQuerySet:
+        parties = Party.objects.within(party)
+        return self.filter(Q(claim_a__asserted_by__in=parties) | Q(claim_b__asserted_by__in=parties))
+
+
+class ContradictionKind(models.TextChoices):
+    NEGATION = "negation", "Negation"
+    CONFLICTING_VALUE = "conflicting_value", "Conflicting value"
+    QUANTITY_MISMATCH = "quantity_mismatch", "Quantity mismatch"
+    VERDICT_CONFLICT = "verdict_conflict", "Verdict conflict"
+
+
+class ContradictionRelation(models.TextChoices):
+    DISPUTE = "dispute", "Dispute between parties"
+    SELF = "self", "Self-contradiction"
+
+
+class ContradictionState(models.TextChoices):
+    OPEN = "open", "Open"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    RESOLVED = "resolved", "Resolved by a verdict"
+    CLOSED = "closed", "Closed: rule no longer holds"
+
+
+@history_tracked()
+class Contradiction(models.Model):
+    """A pair of claims that cannot both be true: found by a rule, explained, reviewed."""
+
+    Kind = ContradictionKind
+
+    Relation = ContradictionRelation
+
+    State = ContradictionState
+
+    # Stored once per pair: claim_a is always the claim with the lower id.
+    claim_a = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_a")
+    claim_b = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_b")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    relation = models.CharField(max_length=10, choices=Relation.choices)
+    explanation = models.TextField()
+    rule = models.CharField(max_length=60)
+    rule_version = models.PositiveIntegerField(default=1)
+    detected_at = models.DateTimeField(db_default=models.functions.Now())
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    state_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by_verdict = models.ForeignKey(
+        Verdict, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_contradictions"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContradictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        permissions = [("review_contradiction", "Can confirm or dismiss a contradiction")]
+        constraints = [
+            choices_check("kind", ContradictionKind, "contradiction"),
+            choices_check("relation", ContradictionRelation, "contradiction"),
+            choices_check("state", ContradictionState, "contradiction"),
+            models.CheckConstraint(
+                condition=Q(claim_a__lt=F("claim_b")), name="contradiction_pair_ordered",
+                violation_error_message="Store a pair with the lower claim id first.",
+            ),
+            models.UniqueConstraint(
+                fields=["claim_a", "claim_b"], name="contradiction_pair_unique",
+                violation_error_message="This pair of claims is already flagged.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="dismissed") | ~Q(state_reason=""), name="contradiction_dismissal_has_reason",
+                violation_error_message="A dismissal needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="resolved") | Q(resolved_by_verdict__isnull=False),
+                name="contradiction_resolution_has_verdict",
+                violation_error_message="A resolved contradiction names the verdict that settled it.",
+            ),
+        ]
+        indexes = [
+            # The triage queue: open flags, newest first.
+            models.Index(
+                fields=["-detected_at", "-id"], name="contradiction_open_queue", condition=Q(state="open")
+            ),
+            # Contradictions of a claim (claim_a is covered by the unique constraint).
+            models.Index(fields=["claim_b"], name="contradiction_claim_b"),
+            # Journalists' filters: by kind and state.
+            models.Index(fields=["kind", "state"], name="contradiction_kind_state"),
+        ]
+        triggers = [
+            # Flags are closed with a reason, never deleted.
+            pgtrigger.Protect(name="contradiction_protect_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: #{self.claim_a_id} vs #{self.claim_b_id}"
+
+
+class ScanRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class ScanRun(models.Model):
+    """One run of the full contradiction scan."""
+
+    Status = ScanRunStatus
+
+    started_at = models.DateTimeField(db_default=models.functions.Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.CharField(max_length=100, blank=True, help_text="beat, command, or a user.")
+    claims_scanned = models.PositiveIntegerField(default=0)
+    flags_opened = models.PositiveIntegerField(default=0)
+    flags_closed = models.PositiveIntegerField(default=0)
+    flags_reopened = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            choices_check("status", ScanRunStatus, "scanrun"),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
+                name="scanrun_finished_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None

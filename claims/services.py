@@ -1,0 +1,301 @@
+"""Writes and domain logic for claims, verdicts and contradictions.
+
+Every write is one ``transaction.atomic`` unit. Work for the Celery workers is enqueued
+with ``transaction.on_commit`` so that a rolled-back write never triggers a job, and a
+broker outage never loses a write (the periodic scan catches up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from claims.models import (
+    Claim,
+    ClaimSource,
+    Contradiction,
+    Entity,
+    PeriodPrecision,
+    Predicate,
+    Verdict,
+    VerdictEvidence,
+)
+from sources.models import Party, Source
+
+logger = logging.getLogger(__name__)
+
+# Fields whose change can make or break a contradiction: a change to any of them
+# re-checks the claim.
+PROPOSITION_FIELDS = frozenset(
+    {
+        "subject", "predicate", "object_entity", "quantity_low", "quantity_best", "quantity_high",
+        "text_value", "polarity", "valid_from", "valid_from_precision", "valid_until",
+        "valid_until_precision", "asserted_by",
+    }
+)
+EDITABLE_FIELDS = PROPOSITION_FIELDS | {
+    "asserted_at", "statement", "quote", "hedge", "credibility", "review_state",
+}
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """Where a claim appears: a source, the role it plays, and the verbatim excerpt."""
+
+    source: Source
+    role: str = ClaimSource.Role.REPORT
+    excerpt: str = ""
+    locator: str = ""
+
+
+def _enqueue_claim_check(claim_id: int) -> None:
+    """After commit, ask a worker to check the claim against its candidates."""
+
+    def publish() -> None:
+        from claims.tasks import claim_check_contradictions
+
+        try:
+            claim_check_contradictions.apply_async(args=[claim_id], retry=False)
+        except Exception:  # the broker is down: the claim is saved, the next scan finds it
+            logger.warning("could not enqueue the contradiction check of claim %s", claim_id, exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def _enqueue_verdict_effects(verdict_id: int) -> None:
+    def publish() -> None:
+        from claims.tasks import verdict_apply_to_contradictions
+
+        try:
+            verdict_apply_to_contradictions.apply_async(args=[verdict_id], retry=False)
+        except Exception:  # the broker is down: the verdict is saved, the next scan applies it
+            logger.warning("could not enqueue the effects of verdict %s", verdict_id, exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def _normalise_value(claim: Claim) -> None:
+    """Fill what the analyst may leave out: a single quantity is its own range, and a
+    claim with no period is about the moment it was asserted."""
+    if claim.quantity_best is not None:
+        claim.quantity_low = claim.quantity_best if claim.quantity_low is None else claim.quantity_low
+        claim.quantity_high = claim.quantity_best if claim.quantity_high is None else claim.quantity_high
+    if claim.valid_from is None and claim.asserted_at is not None:
+        claim.valid_from = claim.asserted_at.date()
+        claim.valid_from_precision = PeriodPrecision.DAY
+        if claim.valid_until is None:
+            claim.valid_until = claim.valid_from
+            claim.valid_until_precision = PeriodPrecision.DAY
+
+
+def claim_validate(claim: Claim) -> None:
+    """Raise ``ValidationError`` (keyed by field) if the claim's value does not fit its
+    predicate, or any field or constraint is violated. Nothing is written."""
+    errors: dict[str, list[str]] = {}
+    predicate = claim.predicate if claim.predicate_id else None
+    if predicate is not None:
+        claim.value_type = predicate.value_type
+        given = {
+            Predicate.ValueType.ENTITY: claim.object_entity_id is not None,
+            Predicate.ValueType.QUANTITY: any(
+                v is not None for v in (claim.quantity_low, claim.quantity_best, claim.quantity_high)
+            ),
+            Predicate.ValueType.TEXT: bool(claim.text_value),
+        }
+        field_of = {
+            Predicate.ValueType.ENTITY: "object_entity",
+            Predicate.ValueType.QUANTITY: "quantity_best",
+            Predicate.ValueType.TEXT: "text_value",
+        }
+        expected = predicate.value_type
+        label = {"entity": "an entity", "quantity": "a quantity", "text": "a text value", "none": "no value"}
+        for value_type, present in given.items():
+            if present and value_type != expected:
+                errors.setdefault(field_of[value_type], []).append(
+                    f'"{predicate}" takes {label[expected]}, not {label[value_type]}.'
+                )
+        if expected in field_of and not given[expected]:  # type: ignore[comparison-overlap]
+            errors.setdefault(field_of[expected], []).append(f'"{predicate}" needs {label[expected]}.')
+        if expected == Predicate.ValueType.QUANTITY and claim.quantity_best is None and given[expected]:
+            errors.setdefault("quantity_best", []).append("Give the best estimate as well as the range.")
+    if errors:
+        raise ValidationError(errors)
+    claim.full_clean(exclude=["value_type", "period", "search_vector"])
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    subject: Entity,
+    predicate: Predicate,
+    asserted_by: Party,
+    asserted_at: dt.datetime,
+    statement: str,
+    object_entity: Entity | None = None,
+    quantity_low: Decimal | None = None,
+    quantity_best: Decimal | None = None,
+    quantity_high: Decimal | None = None,
+    text_value: str = "",
+    polarity: str = Claim.Polarity.AFFIRMS,
+    valid_from: dt.date | None = None,
+    valid_from_precision: str = PeriodPrecision.DAY,
+    valid_until: dt.date | None = None,
+    valid_until_precision: str = PeriodPrecision.DAY,
+    quote: str = "",
+    hedge: str = Claim.Hedge.STATED,
+    credibility: int = Claim.Credibility.CANNOT_BE_JUDGED,
+    appearances: Sequence[Appearance] = (),
+    created_by: AbstractBaseUser | None = None,
+) -> Claim:
+    """Log one claim with the sources it appears in. Raises ``ValidationError``."""
+    claim = Claim(
+        subject=subject, predicate=predicate, asserted_by=asserted_by, asserted_at=asserted_at,
+        statement=statement, object_entity=object_entity, quantity_low=quantity_low,
+        quantity_best=quantity_best, quantity_high=quantity_high, text_value=text_value,
+        polarity=polarity, valid_from=valid_from, valid_from_precision=valid_from_precision,
+        valid_until=valid_until, valid_until_precision=valid_until_precision, quote=quote,
+        hedge=hedge, credibility=credibility, created_by=created_by,
+    )
+    _normalise_value(claim)
+    claim_validate(claim)
+    claim.save()
+    claim_appearances_add(claim=claim, appearances=appearances)
+    _enqueue_claim_check(claim.pk)
+    return claim
+
+
+def claim_appearances_add(*, claim: Claim, appearances: Iterable[Appearance]) -> list[ClaimSource]:
+    links = []
+    for appearance in appearances:
+        link = ClaimSource(
+            claim=claim, source=appearance.source, role=appearance.role,
+            excerpt=appearance.excerpt, locator=appearance.locator,
+        )
+        link.full_clean()
+        link.save()
+        links.append(link)
+    return links
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, data: dict[str, Any]) -> Claim:
+    """Change a claim's fields. A change to its proposition, period or party re-checks
+    it for contradictions after commit. Raises ``ValidationError``."""
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    if claim.retracted_at is not None:
+        raise ValidationError("A retracted claim cannot be changed; log a new claim instead.")
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    changed = {name for name, value in data.items() if getattr(locked, name) != value}
+    for name, value in data.items():
+        setattr(locked, name, value)
+    if {"quantity_best", "quantity_low", "quantity_high"} & changed:
+        _normalise_value(locked)
+    claim_validate(locked)
+    locked.save()
+    if changed & PROPOSITION_FIELDS:
+        _enqueue_claim_check(locked.pk)
+    return locked
+
+
+@transaction.atomic
+def claim_retract(*, claim: Claim, reason: str) -> Claim:
+    """Withdraw a claim: it stays on record, leaves contradiction checks, and its open
+    flags are closed by the check that follows."""
+    if not reason.strip():
+        raise ValidationError({"retraction_reason": ["Say why the claim is retracted."]})
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    if locked.retracted_at is not None:
+        raise ValidationError("This claim is already retracted.")
+    locked.retracted_at = timezone.now()
+    locked.retraction_reason = reason.strip()
+    locked.save(update_fields=["retracted_at", "retraction_reason", "updated_at"])
+    _enqueue_claim_check(locked.pk)
+    return locked
+
+
+@transaction.atomic
+def verdict_record(
+    *,
+    claim: Claim,
+    rating: str,
+    rationale: str,
+    reviewer: AbstractBaseUser,
+    evidence: Iterable[Source] = (),
+    publish: bool = False,
+) -> Verdict:
+    """Append a verdict. It becomes the claim's status (the database keeps the claim's
+    ``status`` equal to its latest verdict). Earlier verdicts are kept."""
+    verdict = Verdict(
+        claim=claim, rating=rating, rationale=rationale.strip(), reviewer=reviewer,
+        published_at=timezone.now() if publish else None,
+    )
+    verdict.full_clean(exclude=["recorded_at"])
+    verdict.save()
+    for source in evidence:
+        VerdictEvidence.objects.create(verdict=verdict, source=source)
+    _enqueue_verdict_effects(verdict.pk)
+    return verdict
+
+
+@transaction.atomic
+def verdict_publish(*, verdict: Verdict) -> Verdict:
+    """Publish a verdict (for ClaimReview). Publication happens once."""
+    locked = Verdict.objects.select_for_update().get(pk=verdict.pk)
+    if locked.published_at is not None:
+        raise ValidationError("This verdict is already published.")
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["published_at"])
+    return locked
+
+
+def claim_status_as_of(*, claim: Claim, moment: dt.datetime) -> str:
+    """The claim's verification status at ``moment``, from its verdict history."""
+    latest = claim.verdicts.as_of(moment).order_by("-recorded_at", "-id").values_list("rating", flat=True).first()
+    return latest or "unrated"
+
+
+def _contradiction_review(
+    *, contradiction: Contradiction, state: str, user: AbstractBaseUser, reason: str
+) -> Contradiction:
+    locked = Contradiction.objects.select_for_update().get(pk=contradiction.pk)
+    reviewable = {Contradiction.State.OPEN, Contradiction.State.CONFIRMED, Contradiction.State.DISMISSED}
+    if locked.state not in reviewable:
+        raise ValidationError(f"A {locked.get_state_display().lower()} contradiction cannot be reviewed.")
+    if locked.state == state:
+        raise ValidationError(f"This contradiction is already {locked.get_state_display().lower()}.")
+    locked.state = state
+    locked.state_reason = reason
+    locked.state_changed_at = timezone.now()
+    locked.reviewed_by = user  # type: ignore[assignment]
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def contradiction_confirm(*, contradiction: Contradiction, user: AbstractBaseUser, note: str = "") -> Contradiction:
+    """A person agrees that the two claims cannot both be true."""
+    return _contradiction_review(
+        contradiction=contradiction, state=Contradiction.State.CONFIRMED, user=user, reason=note.strip()
+    )
+
+
+@transaction.atomic
+def contradiction_dismiss(*, contradiction: Contradiction, user: AbstractBaseUser, reason: str) -> Contradiction:
+    """A person judges the flag wrong. It stays dismissed when scans run again."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the flag is dismissed."]})
+    return _contradiction_review(
+        contradiction=contradiction, state=Contradiction.State.DISMISSED, user=user, reason=reason.strip()
+    )
+

@@ -1,0 +1,248 @@
+"""Parties (who asserts claims) and Sources (the documents in which claims appear)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pghistory
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from sources.urlnorm import InvalidURL, normalize_url
+
+
+def choices_check(field: str, choices: type[models.TextChoices], model: str) -> models.CheckConstraint:
+    """A CheckConstraint that limits ``field`` to the values of ``choices``."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}),
+        name=f"{model}_{field}_valid",
+        violation_error_message=f"{field} must be one of: {', '.join(choices.values)}.",
+    )
+
+
+def history_tracked() -> Any:
+    """Track every insert, update and delete in a history table, written by triggers,
+    so that bulk updates and raw SQL are recorded too. The acting user and URL come from
+    ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a date is known. A date known to the month covers the whole month."""
+
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+    MINUTE = "minute", "Minute"
+
+
+class Reliability(models.TextChoices):
+    """Source reliability on the Admiralty (NATO) scale."""
+
+    A = "A", "A – Completely reliable"
+    B = "B", "B – Usually reliable"
+    C = "C", "C – Fairly reliable"
+    D = "D", "D – Not usually reliable"
+    E = "E", "E – Unreliable"
+    F = "F", "F – Reliability cannot be judged"
+
+
+class NormalizedURLField(models.URLField):
+    """A URL stored, and looked up, in its normalised form (see ``sources.urlnorm``)."""
+
+    def to_python(self, value: Any) -> str | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return normalize_url(value)
+        except InvalidURL as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if not value:
+            return None
+        try:
+            return normalize_url(value)
+        except InvalidURL:
+            # Stored as given; the table's CHECK constraint rejects it with a clear name.
+            return value
+
+
+class PartyQuerySet(models.QuerySet["Party"]):
+    def within(self, party: Party | int) -> PartyQuerySet:
+        """The party and every party under it (its side), however deep."""
+        root = party.pk if isinstance(party, Party) else party
+        return self.filter(
+            pk__in=models.expressions.RawSQL(
+                """
+                WITH RECURSIVE side(id) AS (
+                    SELECT %s::bigint
+                    UNION SELECT p.id FROM sources_party p JOIN side ON p.parent_id = side.id
+                )
+                SELECT id FROM side
+                """,
+                [root],
+            )
+        )
+
+
+class PartyKind(models.TextChoices):
+    STATE = "state", "State or government"
+    MILITARY = "military", "Military"
+    OFFICIAL = "official", "Official"
+    MEDIA = "media", "Media outlet"
+    JOURNALIST = "journalist", "Journalist"
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+    ARMED_GROUP = "armed_group", "Armed group"
+    UNKNOWN = "unknown", "Unknown"
+
+
+@history_tracked()
+class Party(models.Model):
+    """Who asserts claims: a government, a ministry, an outlet, a person."""
+
+    Kind = PartyKind
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.UNKNOWN)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The side this party belongs to, e.g. a ministry belongs to its state.",
+    )
+    aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    same_as = models.URLField(blank=True, help_text="An authority link, e.g. a Wikidata URL.")
+    reliability = models.CharField(
+        max_length=1,
+        choices=Reliability.choices,
+        default=Reliability.F,
+        help_text="Source reliability on the Admiralty scale.",
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PartyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "parties"
+        ordering = ["name"]
+        constraints = [
+            choices_check("kind", PartyKind, "party"),
+            choices_check("reliability", Reliability, "party"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="party_not_own_parent",
+                violation_error_message="A party cannot be its own parent.",
+            ),
+        ]
+        indexes = [
+            # Party autocomplete and the API's ?party= lookup by alias.
+            GinIndex(fields=["aliases"], name="party_aliases_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def side(self) -> Party:
+        """The top-most ancestor: the side in a conflict this party speaks for."""
+        party = self
+        seen = {party.pk}
+        while party.parent_id is not None and party.parent_id not in seen:
+            party = party.parent  # type: ignore[assignment]
+            seen.add(party.pk)
+        return party
+
+
+class SourceKind(models.TextChoices):
+    ARTICLE = "article", "Article"
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+    STATEMENT = "statement", "Official statement"
+    SOCIAL_POST = "social_post", "Social-media post"
+    TRANSCRIPT = "transcript", "Transcript"
+    REPORT = "report", "Report"
+    OTHER = "other", "Other"
+
+
+@history_tracked()
+class Source(models.Model):
+    """One document or media item in which claims appear."""
+
+    Kind = SourceKind
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
+    url = NormalizedURLField(
+        max_length=2000, null=True, blank=True,
+        help_text="Stored normalised: lower-case scheme and host, no tracking parameters or trailing slash.",
+    )
+    title = models.CharField(max_length=500)
+    publisher = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="published_sources"
+    )
+    author = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. en, hy, az.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_precision = models.CharField(
+        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    republished_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="republications",
+        help_text="The source this one copies, so that copies are not counted as independent origins.",
+    )
+    archive_url = models.URLField(max_length=2000, blank=True)
+    content_hash = models.CharField(max_length=128, blank=True, help_text="e.g. sha256:…")
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at", "title"]
+        constraints = [
+            choices_check("kind", SourceKind, "source"),
+            choices_check("published_precision", DatePrecision, "source"),
+            models.UniqueConstraint(
+                fields=["url"], name="source_url_unique",
+                violation_error_message="A source with this URL (after normalisation) already exists.",
+            ),
+            models.CheckConstraint(
+                # The shape normalize_url produces: http(s), lower-case host, no fragment, no trailing slash.
+                condition=Q(url__isnull=True) | (Q(url__regex=r"^https?://[^/?#A-Z]+") & ~Q(url__regex=r"(/|#.*)$")),
+                name="source_url_normalised",
+                violation_error_message="The URL is not in normalised form.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(republished_from=models.F("pk")), name="source_not_republication_of_itself",
+                violation_error_message="A source cannot be a republication of itself.",
+            ),
+        ]
+        indexes = [
+            # Source autocomplete and admin search by title.
+            GinIndex(fields=["title"], name="source_title_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        publisher = f" ({self.publisher})" if self.publisher_id else ""
+        return f"{self.title}{publisher}"
+
+    def origin(self) -> Source:
+        """Follow ``republished_from`` to the first publication."""
+        source = self
+        seen = {source.pk}
+        while source.republished_from_id is not None and source.republished_from_id not in seen:
+            source = source.republished_from  # type: ignore[assignment]
+            seen.add(source.pk)
+        return source
