@@ -52,3 +52,93 @@ def consumer(db: Any) -> Any:
 @pytest.fixture
 def superuser(db: Any) -> Any:
     return factories.UserFactory(username="admin", is_superuser=True)
+
+
+def _database_url(settings_dict: dict[str, Any]) -> str:
+    """A DATABASE_URL for the database the tests are using (the test database)."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    host = quote(settings_dict.get("HOST") or "", safe="")
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    """A real ``celery worker`` process on the configured broker, serving a queue of its own."""
+
+    def __init__(self, queue: str, process: Any, log_path: Any) -> None:
+        self.queue = queue
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return str(self.log_path.read_text(errors="replace"))
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
+    """Start a real Celery worker that sees the test database, and stop it afterwards.
+
+    The worker listens on a queue unique to this test, so parallel runs on a shared
+    broker do not steal each other's tasks. Use ``request.param``-free: call
+    ``start(concurrency=N)`` on the yielded starter.
+    """
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.db import connection
+
+    from project.celery import app
+
+    started: list[WorkerProcess] = []
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+
+    def start(concurrency: int = 1) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "CELERY_BROKER_URL": app.conf.broker_url,
+            "CELERY_RESULT_BACKEND": str(app.conf.result_backend),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "DEBUG": "1",
+        }
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "project", "worker", "-Q", queue,
+                "--pool=prefork", f"--concurrency={concurrency}", "--loglevel=INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                f"--hostname=test-{len(started)}-{queue}@%h",
+            ],
+            env=env,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        worker = WorkerProcess(queue, process, log_path)
+        started.append(worker)
+        # Ready means it has run a task end to end.
+        try:
+            app.send_task("project.health", queue=queue).get(timeout=90)
+        except Exception:
+            process.kill()
+            raise AssertionError(f"the worker did not start:\n{worker.log()}") from None
+        return worker
+
+    yield start
+
+    for worker in started:
+        worker.process.terminate()
+    for worker in started:
+        try:
+            worker.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+    app.conf.task_default_queue = previous_queue
