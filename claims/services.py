@@ -83,7 +83,7 @@ def _enqueue_verdict_effects(verdict_id: int) -> None:
     transaction.on_commit(publish)
 
 
-def _normalise_value(claim: Claim) -> None:
+def claim_fill_defaults(claim: Claim) -> None:
     """Fill what the analyst may leave out: a single quantity is its own range, and a
     claim with no period is about the moment it was asserted."""
     if claim.quantity_best is not None:
@@ -165,7 +165,7 @@ def claim_create(
         valid_until=valid_until, valid_until_precision=valid_until_precision, quote=quote,
         hedge=hedge, credibility=credibility, created_by=created_by,
     )
-    _normalise_value(claim)
+    claim_fill_defaults(claim)
     claim_validate(claim)
     claim.save()
     claim_appearances_add(claim=claim, appearances=appearances)
@@ -200,7 +200,7 @@ def claim_update(*, claim: Claim, data: dict[str, Any]) -> Claim:
     for name, value in data.items():
         setattr(locked, name, value)
     if {"quantity_best", "quantity_low", "quantity_high"} & changed:
-        _normalise_value(locked)
+        claim_fill_defaults(locked)
     claim_validate(locked)
     locked.save()
     if changed & PROPOSITION_FIELDS:
