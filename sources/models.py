@@ -50,7 +50,7 @@ class Reliability(models.TextChoices):
     F = "F", "F – Reliability cannot be judged"
 
 
-class NormalizedURLField(models.URLField):
+class NormalizedURLField(models.URLField):  # type: ignore[type-arg]
     """A URL stored, and looked up, in its normalised form (see ``sources.urlnorm``)."""
 
     def to_python(self, value: Any) -> str | None:

@@ -56,16 +56,16 @@ class Command(BaseCommand):
 
         entities: dict[str, Entity] = {}
         for name, kind, aliases, part_of, location in data.ENTITIES:
-            fields: dict[str, Any] = {"aliases": aliases}
+            entity_fields: dict[str, Any] = {"aliases": aliases}
             if location:
                 lat, lon, precision = location
-                fields.update(
+                entity_fields.update(
                     latitude=Decimal(str(lat)),
                     longitude=Decimal(str(lon)),
                     coordinate_precision_km=Decimal(str(precision)),
                 )
             parent = entities[part_of] if part_of else None
-            entities[name], new = Entity.objects.get_or_create(name=name, kind=kind, part_of=parent, defaults=fields)
+            entities[name], new = Entity.objects.get_or_create(name=name, kind=kind, part_of=parent, defaults=entity_fields)
             created["entities"] += new
 
         predicates = {p.slug: p for p in Predicate.objects.all()}
