@@ -243,7 +243,10 @@ class ClaimPeriod(Func):
     def __init__(self) -> None:
         super().__init__(F("valid_from"))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ARG002
+    def as_sql(
+        self, compiler: Any, connection: Any, function: Any = None, template: Any = None,
+        arg_joiner: Any = None, **extra_context: Any,
+    ) -> Any:
         sql = """daterange(
             CASE valid_from_precision
                 WHEN 'year' THEN date_trunc('year', valid_from::timestamp)::date
@@ -268,7 +271,10 @@ class ClaimSearchVector(Func):
     def __init__(self) -> None:
         super().__init__(F("statement"))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ARG002
+    def as_sql(
+        self, compiler: Any, connection: Any, function: Any = None, template: Any = None,
+        arg_joiner: Any = None, **extra_context: Any,
+    ) -> Any:
         return (
             "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
             "setweight(to_tsvector('english'::regconfig, coalesce(quote, '')), 'B')",
@@ -303,7 +309,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
     def overlapping(self, start: dt.date | None, end: dt.date | None) -> ClaimQuerySet:
         """Claims whose period overlaps [start, end] (either bound may be open)."""
-        from django.db.backends.postgresql.psycopg_any import DateRange
+        from psycopg2.extras import DateRange
 
         return self.filter(period__overlap=DateRange(start, end + dt.timedelta(days=1) if end else None, "[)"))
 
@@ -382,7 +388,9 @@ class Claim(models.Model):
     credibility = models.PositiveSmallIntegerField(
         choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED
     )
-    sources = models.ManyToManyField(Source, through="ClaimSource", related_name="claims")
+    sources: models.ManyToManyField[Source, ClaimSource] = models.ManyToManyField(
+        Source, through="ClaimSource", related_name="claims"
+    )
 
     # Verification status: maintained by the database from the latest verdict (trigger below).
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNRATED, editable=False)
@@ -570,7 +578,9 @@ class Verdict(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verdicts")
     rating = models.CharField(max_length=20, choices=Rating.choices)
     rationale = models.TextField()
-    evidence = models.ManyToManyField(Source, through="VerdictEvidence", related_name="evidence_for", blank=True)
+    evidence: models.ManyToManyField[Source, VerdictEvidence] = models.ManyToManyField(
+        Source, through="VerdictEvidence", related_name="evidence_for", blank=True
+    )
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdicts")
     recorded_at = models.DateTimeField(db_default=models.functions.Now())
     published_at = models.DateTimeField(null=True, blank=True)
