@@ -1,0 +1,144 @@
+"""Settings fail loudly on a missing or bad environment, and production has no insecure
+fallback. Each case loads the settings in a fresh interpreter, as a server would."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = "postgres://claimwatch@127.0.0.1:5432/claimwatch"
+
+SETUP = "import django; django.setup()"
+REPORT = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'DEBUG': s.DEBUG, 'ALLOWED_HOSTS': s.ALLOWED_HOSTS, 'SECRET_KEY': s.SECRET_KEY, "
+    "'SESSION_COOKIE_SECURE': s.SESSION_COOKIE_SECURE, 'CSRF_COOKIE_SECURE': s.CSRF_COOKIE_SECURE, "
+    "'ENGINE': s.DATABASES['default']['ENGINE']}))"
+)
+
+
+def load_settings(code: str = SETUP, **env: str | None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with the project's settings in a clean environment: only PATH, HOME,
+    DJANGO_SETTINGS_MODULE and a PostgreSQL DATABASE_URL (so no embedded server is
+    started), then ``env`` on top (``None`` removes a variable)."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DATABASE_URL": POSTGRES_URL,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
+    }
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_settings_load_for_local_development_without_a_secret_key():
+    """The control case: the failures below are caused by what each one changes."""
+    result = load_settings(REPORT, DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["DEBUG"] is True
+    assert len(loaded["SECRET_KEY"]) >= 50
+    assert loaded["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = load_settings(DEBUG=None, SECRET_KEY=None)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("debug", ["0", "false", "", "off"])
+def test_debug_off_with_an_empty_secret_key_refuses_to_start(debug):
+    result = load_settings(DEBUG=debug, SECRET_KEY="")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("debug", ["maybe", "2", "True please", "debug"])
+def test_a_debug_value_that_is_not_a_boolean_is_a_clear_error(debug):
+    result = load_settings(DEBUG=debug, SECRET_KEY="a-real-secret-key-for-this-test-only-0123456789")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEBUG" in result.stderr
+    assert repr(debug) in result.stderr, "the error should quote the bad value"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///claimwatch.sqlite3", "sqlite://:memory:", "mysql://user:pw@127.0.0.1/claimwatch"],
+)
+def test_a_database_other_than_postgresql_is_a_clear_error(url):
+    result = load_settings(DEBUG="1", DATABASE_URL=url)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "PostgreSQL" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_a_non_integer_connection_age_is_a_clear_error():
+    result = load_settings(DEBUG="1", CONN_MAX_AGE="a minute")
+
+    assert result.returncode != 0
+    assert "CONN_MAX_AGE" in result.stderr
+
+
+def test_production_settings_have_no_insecure_fallbacks():
+    key = "a-real-secret-key-for-this-test-only-0123456789"
+    result = load_settings(REPORT, DEBUG="0", SECRET_KEY=key)
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["DEBUG"] is False
+    assert loaded["SECRET_KEY"] == key
+    assert "*" not in loaded["ALLOWED_HOSTS"]
+    assert loaded["SESSION_COOKIE_SECURE"] is True
+    assert loaded["CSRF_COOKIE_SECURE"] is True
+
+
+def _variables_read_by_settings() -> set[str]:
+    """Names passed to os.environ.get / os.environ[...] / env_bool / env_int / env_list."""
+    tree = ast.parse((ROOT / "project" / "settings.py").read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            target = ast.unparse(func)
+            if called in {"env_bool", "env_int", "env_list"} or target in {"os.environ.get", "os.getenv"}:
+                names.add(node.args[0].value)
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            if isinstance(node.slice, ast.Constant):
+                names.add(node.slice.value)
+    return names
+
+
+def test_every_variable_the_settings_read_is_listed_in_env_example():
+    listed = {
+        line.split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    read = _variables_read_by_settings()
+
+    assert {"SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL"} <= read  # the parser works
+    assert read - listed == set()
