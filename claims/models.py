@@ -478,6 +478,30 @@ class Claim(models.Model):
         triggers = [
             # Claims are corrected by retraction; a hard delete loses the record.
             pgtrigger.Protect(name="claim_protect_delete", operation=pgtrigger.Delete),
+            # The status is the latest verdict's rating. Only the verdict trigger below keeps it
+            # so; any other write that makes the two disagree is refused.
+            pgtrigger.Trigger(
+                name="claim_status_is_latest_verdict",
+                # A constraint trigger runs after the row's own CHECKs, so those report first.
+                when=pgtrigger.After,
+                timing=pgtrigger.Immediate,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                func="""
+                    DECLARE latest_id bigint; latest_rating text;
+                    BEGIN
+                        SELECT id, rating INTO latest_id, latest_rating FROM claims_verdict
+                        WHERE claim_id = NEW.id ORDER BY recorded_at DESC, id DESC LIMIT 1;
+                        IF NEW.status IS DISTINCT FROM coalesce(latest_rating, 'unrated')
+                           OR NEW.current_verdict_id IS DISTINCT FROM latest_id THEN
+                            -- A check that spans two tables, so it reports as a CHECK violation.
+                            RAISE EXCEPTION 'a claim''s status is its latest verdict (%): record a verdict instead',
+                                coalesce(latest_rating, 'unrated')
+                                USING ERRCODE = 'check_violation';
+                        END IF;
+                        RETURN NULL;
+                    END;
+                """,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from sources.urlnorm import InvalidURL, normalize_url
+from sources.urlnorm import NORMALISED_URL, NOT_NORMALISED_URL, InvalidURL, normalize_url
 
 
 def choices_check(field: str, choices: type[models.TextChoices], model: str) -> models.CheckConstraint:
@@ -219,8 +219,8 @@ class Source(models.Model):
                 violation_error_message="A source with this URL (after normalisation) already exists.",
             ),
             models.CheckConstraint(
-                # The shape normalize_url produces: http(s), lower-case host, no fragment, no trailing slash.
-                condition=Q(url__isnull=True) | (Q(url__regex=r"^https?://[^/?#A-Z]+") & ~Q(url__regex=r"(/|#.*)$")),
+                # The shape normalize_url produces, so raw SQL cannot store a second form of a URL.
+                condition=Q(url__isnull=True) | (Q(url__regex=NORMALISED_URL) & ~Q(url__regex=NOT_NORMALISED_URL)),
                 name="source_url_normalised",
                 violation_error_message="The URL is not in normalised form.",
             ),

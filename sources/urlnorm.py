@@ -17,6 +17,16 @@ TRACKING_PREFIXES = ("utm_",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# The same rules as regular expressions, for the table's CHECK constraint: what a
+# normalised URL looks like, and what it never contains.
+NORMALISED_URL = r"^https?://[^/?#A-Z:]+(:[0-9]+)?(/[^#?]*)?(\?[^#]*)?$"
+NOT_NORMALISED_URL = (
+    r"(/$|/\?|^http://[^/?]+:80([/?]|$)|^https://[^/?]+:443([/?]|$)|[?&]("
+    + "|".join(sorted(TRACKING_PARAMETERS))
+    + r"|utm_[^=&]*)(=|&|$))"
+)
+
+
 class InvalidURL(ValueError):
     pass
 
