@@ -30,7 +30,7 @@ def load_settings(code: str = SETUP, **env: str | None) -> subprocess.CompletedP
     started), then ``env`` on top (``None`` removes a variable)."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": os.environ.get("HOME", str(Path.home())),
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "DATABASE_URL": POSTGRES_URL,
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
