@@ -13,7 +13,7 @@ from typing import Any
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField, DateRangeField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
@@ -466,6 +466,13 @@ class Claim(models.Model):
         indexes = [
             # Contradiction candidates: claims sharing a subject and predicate.
             models.Index(fields=["subject", "predicate"], name="claim_subject_predicate"),
+            # The incremental contradiction check (claims.detection.claim_check): live claims with
+            # the same subject and predicate whose period overlaps (``period && %s``), so its cost
+            # follows the overlapping candidates even when a subject has years of claims.
+            GistIndex(
+                fields=["subject", "predicate", "period"], name="claim_candidates_gist",
+                condition=Q(retracted_at__isnull=True),
+            ),
             # Claim list by party, newest first.
             models.Index(fields=["asserted_by", "-asserted_at"], name="claim_party_asserted"),
             # Claim list and keyset pagination, newest first.
@@ -700,6 +707,10 @@ class ContradictionQuerySet(models.QuerySet["Contradiction"]):
     def open(self) -> ContradictionQuerySet:
         return self.filter(state=Contradiction.State.OPEN)
 
+    def integrity_alerts(self) -> ContradictionQuerySet:
+        """Verdict conflicts: both claims are rated true although they cannot both be."""
+        return self.filter(integrity_alert_verdict__isnull=False)
+
     def involving(self, claim: Claim | int) -> ContradictionQuerySet:
         pk = claim.pk if isinstance(claim, Claim) else claim
         return self.filter(Q(claim_a_id=pk) | Q(claim_b_id=pk))
@@ -714,10 +725,12 @@ class ContradictionQuerySet(models.QuerySet["Contradiction"]):
 
 
 class ContradictionKind(models.TextChoices):
+    """Why two claims cannot both be true. A verdict conflict is not a kind of its own but
+    an alert on a flag of one of these kinds (see ``Contradiction``)."""
+
     NEGATION = "negation", "Negation"
     CONFLICTING_VALUE = "conflicting_value", "Conflicting value"
     QUANTITY_MISMATCH = "quantity_mismatch", "Quantity mismatch"
-    VERDICT_CONFLICT = "verdict_conflict", "Verdict conflict"
 
 
 class ContradictionRelation(models.TextChoices):
@@ -735,7 +748,21 @@ class ContradictionState(models.TextChoices):
 
 @history_tracked()
 class Contradiction(models.Model):
-    """A pair of claims that cannot both be true: found by a rule, explained, reviewed."""
+    """A pair of claims that cannot both be true: found by a rule, explained, reviewed.
+
+    Written by the engine (``claims.detection``) and by reviewers (``claims.services``). The
+    engine never deletes a flag: when its rule stops holding it is closed with the reason,
+    and the same row reopens if the rule holds again.
+
+    **Verdict conflict** (two contradicting claims both rated true) is an integrity alert on
+    the pair's one row, in ``integrity_alert_verdict`` / ``integrity_alert_at``, not a row of
+    its own. A pair is stored once (``contradiction_pair_unique``), and a verdict conflict
+    is always about a pair that a structural rule already flags: a second row would repeat
+    the pair and the explanation, and its kind would hide *why* the claims disagree. So
+    ``kind`` keeps the structural reason, and the alert is raised (naming the verdict that
+    made both claims true) while both are rated true and cleared when either is re-rated.
+    A dismissed flag raises no alert: a person has judged that the claims do not conflict.
+    """
 
     Kind = ContradictionKind
 
@@ -761,6 +788,13 @@ class Contradiction(models.Model):
     resolved_by_verdict = models.ForeignKey(
         Verdict, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_contradictions"
     )
+    # The verdict conflict alert: see the class docstring.
+    integrity_alert_verdict = models.ForeignKey(
+        Verdict, null=True, blank=True, on_delete=models.PROTECT, related_name="integrity_alerts",
+        verbose_name="verdict conflict",
+        help_text="Set while both claims are rated true: the verdict that made them so.",
+    )
+    integrity_alert_at = models.DateTimeField(null=True, blank=True, verbose_name="verdict conflict raised at")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContradictionQuerySet.as_manager()
@@ -789,6 +823,12 @@ class Contradiction(models.Model):
                 name="contradiction_resolution_has_verdict",
                 violation_error_message="A resolved contradiction names the verdict that settled it.",
             ),
+            models.CheckConstraint(
+                condition=Q(integrity_alert_verdict__isnull=True, integrity_alert_at__isnull=True)
+                | Q(integrity_alert_verdict__isnull=False, integrity_alert_at__isnull=False),
+                name="contradiction_alert_complete",
+                violation_error_message="A verdict conflict names its verdict and when it was raised.",
+            ),
         ]
         indexes = [
             # The triage queue: open flags, newest first.
@@ -799,6 +839,11 @@ class Contradiction(models.Model):
             models.Index(fields=["claim_b"], name="contradiction_claim_b"),
             # Journalists' filters: by kind and state.
             models.Index(fields=["kind", "state"], name="contradiction_kind_state"),
+            # The reviewers' queue of verdict conflicts (``Contradiction.objects.integrity_alerts()``).
+            models.Index(
+                fields=["-integrity_alert_at"], name="contradiction_alert_queue",
+                condition=Q(integrity_alert_verdict__isnull=False),
+            ),
         ]
         triggers = [
             # Flags are closed with a reason, never deleted.
@@ -828,6 +873,7 @@ class ScanRun(models.Model):
     flags_opened = models.PositiveIntegerField(default=0)
     flags_closed = models.PositiveIntegerField(default=0)
     flags_reopened = models.PositiveIntegerField(default=0)
+    flags_resolved = models.PositiveIntegerField(default=0, help_text="Settled by a verdict during this scan.")
     error = models.TextField(blank=True)
 
     class Meta:
@@ -846,3 +892,4 @@ class ScanRun(models.Model):
     @property
     def duration(self) -> dt.timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
