@@ -193,9 +193,16 @@ def claim_update(*, claim: Claim, data: dict[str, Any]) -> Claim:
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    if claim.retracted_at is not None:
-        raise ValidationError("A retracted claim cannot be changed; log a new claim instead.")
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    # Checked on the locked row: the caller's copy may predate another analyst's retraction.
+    if locked.retracted_at is not None:
+        raise ValidationError("A retracted claim cannot be changed; log a new claim instead.")
+    data = dict(data)
+    if "quantity_best" in data:
+        # A single figure is stored as its own range; correcting the figure moves the range.
+        for bound in ("quantity_low", "quantity_high"):
+            if bound not in data and getattr(locked, bound) == locked.quantity_best:
+                data[bound] = None
     changed = {name for name, value in data.items() if getattr(locked, name) != value}
     for name, value in data.items():
         setattr(locked, name, value)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 
@@ -33,3 +35,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+class HealthCheckMiddleware:
+    """Answer ``/healthz`` before host validation.
+
+    Probes (docker, load balancers) call the container by IP, e.g. 127.0.0.1:8000, which
+    is rightly not in a production ALLOWED_HOSTS. The probe reveals nothing but "ok", so it
+    is served whatever the Host header says. Must come first in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

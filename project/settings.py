@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz is answered before host validation, for probes that call the container by IP.
+    "project.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's static files, also under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -200,9 +202,32 @@ CONTRADICTION_SCAN_INTERVAL_SECONDS = env_int("CONTRADICTION_SCAN_INTERVAL_SECON
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per-user API keys for tools and consumers; sessions for the browser (Swagger UI).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "project.api.auth.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["project.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["project.api.throttling.KeyScopedThrottle"],
+    # Requests per API key (or session user) per scope.
+    "DEFAULT_THROTTLE_RATES": {
+        "status": os.environ.get("API_THROTTLE_STATUS") or "6000/min",
+        "feed": os.environ.get("API_THROTTLE_FEED") or "600/min",
+        "read": os.environ.get("API_THROTTLE_READ") or "1200/min",
+        "write": os.environ.get("API_THROTTLE_WRITE") or "120/min",
+    },
+    "DEFAULT_PAGINATION_CLASS": "project.api.pagination.KeysetPagination",
+    "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["project.api.renderers.ORJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.api.renderers.FirstRendererNegotiation",
+    "EXCEPTION_HANDLER": "project.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": None,
+    "URL_FORMAT_OVERRIDE": None,
 }
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Claimwatch API",
     "DESCRIPTION": "Claims, their verification status, and the contradictions between them.",
@@ -211,6 +236,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Each app's API registers its own tags; the error responses are added per operation
+    # by project.api.schema.AutoSchema, and the stateful links by this hook.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "project.api.schema.add_links",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "claims.models.Status",
+        "RatingEnum": "claims.models.Rating",
+    },
 }
 
 # --- History --------------------------------------------------------------------------
