@@ -252,16 +252,7 @@ class ClaimAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = ClaimAdminForm
     inlines = [ClaimSourceInline]
-    list_display = [
-        "statement",
-        "asserted_by",
-        "subject",
-        "predicate",
-        "polarity",
-        "status",
-        "asserted_at",
-        "retracted",
-    ]
+    list_display = ["statement", "asserted_by", "proposition", "period_span", "status", "asserted_on", "retracted"]
     list_display_links = ["statement"]
     list_filter = [
         "status",
@@ -366,6 +357,18 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             submit_label="Retract",
             apply=lambda claim, reason: services.claim_retract(claim=claim, reason=reason),
         )
+
+    @admin.display(description="Proposition")
+    def proposition(self, obj: Claim) -> str:
+        return obj.proposition
+
+    @admin.display(description="Period")
+    def period_span(self, obj: Claim) -> str:
+        return period_text(obj)
+
+    @admin.display(description="Asserted", ordering="asserted_at")
+    def asserted_on(self, obj: Claim) -> str:
+        return f"{obj.asserted_at:%d %b %Y}"
 
     @admin.display(description="Retracted", boolean=True)
     def retracted(self, obj: Claim) -> bool:

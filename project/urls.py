@@ -8,6 +8,8 @@ from project.health import healthz
 admin.site.site_header = "Claimwatch"
 admin.site.site_title = "Claimwatch"
 admin.site.index_title = "Claims, verdicts and contradictions"
+# The full-width change list matters more to analysts than the app sidebar.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
