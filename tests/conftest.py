@@ -66,6 +66,12 @@ def _database_url(settings_dict: dict[str, Any]) -> str:
     return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
 
 
+def _reset_result_backend(app: Any) -> None:
+    """Make Celery build its result backend again from ``app.conf`` on next use."""
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
 class WorkerProcess:
     """A real ``celery worker`` process on the configured broker, serving a queue of its own."""
 
@@ -95,16 +101,32 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
 
     from project.celery import app
 
+    from project.settings import sqlalchemy_url
+
     started: list[WorkerProcess] = []
     queue = f"test-{uuid.uuid4().hex[:10]}"
     previous_queue = app.conf.task_default_queue
+    previous_backend = app.conf.result_backend
     app.conf.task_default_queue = queue
+    previous_broker = app.conf.broker_url
+    if str(previous_broker).startswith("sqla+"):
+        # Likewise the default broker: the test database's own kombu tables.
+        app.conf.broker_url = "sqla+" + sqlalchemy_url(connection.settings_dict)
+        app._pool = None
+    if str(previous_backend).startswith("db+"):
+        # The default result backend is the project's database; in tests, that is the test
+        # database, which the worker also uses (the main one need not even exist).
+        app.conf.result_backend = "db+" + sqlalchemy_url(connection.settings_dict)
+        _reset_result_backend(app)
 
-    def start(concurrency: int = 1) -> WorkerProcess:
+    def start(concurrency: int = 1, broker_url: str | None = None) -> WorkerProcess:
+        """``broker_url`` runs this worker on another broker than the configured one;
+        publish to it with ``app.connection_for_write(broker_url)``."""
+        broker_url = broker_url or app.conf.broker_url
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(connection.settings_dict),
-            "CELERY_BROKER_URL": app.conf.broker_url,
+            "CELERY_BROKER_URL": broker_url,
             "CELERY_RESULT_BACKEND": str(app.conf.result_backend),
             "CELERY_TASK_DEFAULT_QUEUE": queue,
             "DEBUG": "1",
@@ -125,7 +147,9 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
         started.append(worker)
         # Ready means it has run a task end to end.
         try:
-            app.send_task("project.health", queue=queue).get(timeout=90)
+            with app.connection_for_write(broker_url) as conn:
+                result = app.send_task("project.health", queue=queue, connection=conn)
+            result.get(timeout=90)
         except Exception:
             process.kill()
             raise AssertionError(f"the worker did not start:\n{worker.log()}") from None
@@ -142,3 +166,9 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
             worker.process.kill()
             worker.process.wait()
     app.conf.task_default_queue = previous_queue
+    if app.conf.broker_url != previous_broker:
+        app.conf.broker_url = previous_broker
+        app._pool = None
+    if app.conf.result_backend != previous_backend:
+        app.conf.result_backend = previous_backend
+        _reset_result_backend(app)
