@@ -1,11 +1,485 @@
-"""The contradiction engine. (Being written: see the engine issue.)"""
+"""The contradiction engine: the rules, the incremental check and the full scan.
+
+**The rules** (``DESIGN.md``, "Contradiction rules"). Two live claims are compared only when
+they share a subject and a predicate and their periods overlap (``period && period``; the
+stored period is half-open and widened to the precision of each bound, so touching periods
+do not overlap, a month covers the month and an empty end is open-ended). Then:
+
+- *negation*: the same value with opposite polarity;
+- *conflicting value*: a single-valued predicate affirmed with different values (entity or
+  text; text compared accent- and case-insensitively);
+- *quantity mismatch*: two affirmed quantities whose ranges (low..high) do not overlap.
+
+A pair matches at most one rule (negation needs opposite polarities, the other two need
+both claims to affirm). A *verdict conflict* (both claims rated true) is an integrity alert
+on the pair's flag, not a fourth kind: see ``claims.models.Contradiction``.
+
+**State is derived, not accumulated.** One SQL statement (``RECONCILE``) compares what the
+rules find now with the stored flags and moves each flag to where it belongs:
+
+- a new pair opens a flag (or a resolved one, if a verdict already settles it);
+- a flag whose rule no longer holds (an edit, a retraction) is closed, with the reason;
+- a closed flag whose rule holds again reopens: the same row, never a duplicate;
+- an open or confirmed flag is resolved while one of its claims is rated false, naming
+  that verdict, and reopens if that verdict is superseded;
+- a dismissed flag stays dismissed;
+- the verdict-conflict alert is raised while both claims are rated true and cleared after.
+
+Because every run computes the same target from the same data, running it twice changes
+nothing (idempotent), a run killed half-way leaves nothing behind (one transaction), and
+the incremental check and the full scan agree by construction: they run the same
+statement, over one claim's pairs or over all of them.
+
+**Concurrency.** The pair is unique in the table and inserts use ``ON CONFLICT DO NOTHING``,
+so two writers can never make two rows for one pair. An update applies only if the row is
+unchanged since it was read (``xmin``), so a reviewer's dismissal is never overwritten by
+a run that read the flag before it. Incremental checks serialise per (subject, predicate)
+group with transaction advisory locks, so two checks of the same group cannot interleave
+their reads and writes; the full scan holds the engine lock exclusively (checks hold it
+shared, so they wait for a scan and run after it, on fresh data), and a session lock lets
+only one scan run at a time.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-def claim_check(*, claim_id: int) -> None:
-    raise NotImplementedError("the contradiction engine is not written yet")
+import pghistory
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from claims.models import Contradiction, Rating, ScanRun, Verdict
+
+logger = logging.getLogger(__name__)
+
+RULE_VERSION = 1
+RULE_NAMES: dict[str, str] = {
+    Contradiction.Kind.NEGATION: "negation",
+    Contradiction.Kind.CONFLICTING_VALUE: "conflicting-value",
+    Contradiction.Kind.QUANTITY_MISMATCH: "quantity-mismatch",
+}
+# A verdict with this rating settles a flag (one of two claims that cannot both be true is
+# false). "Mostly false" does not: the claim's gist may be wrong while the detail that
+# contradicts the other claim is right, so a person decides.
+SETTLING_RATING = Rating.FALSE.value
+# Both claims rated this way, although they cannot both be true, raise the integrity alert.
+ALERT_RATING = Rating.TRUE.value
+
+# Advisory lock keys. Single-bigint keys for the engine, and (class, hash) pairs for the
+# (subject, predicate) groups of the incremental check; PostgreSQL keeps the two key spaces apart.
+ENGINE_LOCK = 0x6377_656E_6769_6E65  # "cwengine": a scan holds it exclusively, checks shared
+SCAN_LOCK = 0x6377_7363_616E_0001  # one full scan at a time (session lock, tried, not awaited)
+GROUP_LOCK_CLASS = 0x6377  # pg_advisory_xact_lock(GROUP_LOCK_CLASS, hashtext('subject:predicate'))
+
+# --- The rules, in SQL ----------------------------------------------------------------
+# Over a pair of claims ``a`` and ``b`` (a.id < b.id) with the same subject and predicate
+# ``p``, so with the same value type. The fragments are constants of this module.
+
+_SAME_VALUE = """CASE a.value_type
+        WHEN 'entity' THEN a.object_entity_id = b.object_entity_id
+        WHEN 'text' THEN cw_fold(btrim(a.text_value)) = cw_fold(btrim(b.text_value))
+        WHEN 'quantity' THEN (a.quantity_low, a.quantity_best, a.quantity_high)
+                           = (b.quantity_low, b.quantity_best, b.quantity_high)
+        ELSE true END"""
+
+_KIND = f"""CASE
+        WHEN a.polarity <> b.polarity THEN CASE WHEN {_SAME_VALUE} THEN 'negation' END
+        WHEN a.polarity = 'denies' THEN NULL  -- two denials never contradict
+        WHEN a.value_type = 'quantity' THEN
+            CASE WHEN a.quantity_high < b.quantity_low OR b.quantity_high < a.quantity_low
+                THEN 'quantity_mismatch' END
+        WHEN p.single_valued AND a.value_type IN ('entity', 'text') AND NOT {_SAME_VALUE}
+            THEN 'conflicting_value'
+    END"""
+
+# The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
+# it to one claim's pairs; the full scan uses ``true``.
+PAIRS = f"""
+SELECT a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
+       a.asserted_by_id AS party_a_id, b.asserted_by_id AS party_b_id,
+       CASE WHEN a.status = '{SETTLING_RATING}' AND b.status = '{SETTLING_RATING}'
+                THEN least(a.current_verdict_id, b.current_verdict_id)
+            WHEN a.status = '{SETTLING_RATING}' THEN a.current_verdict_id
+            WHEN b.status = '{SETTLING_RATING}' THEN b.current_verdict_id END AS settled_by_id,
+       CASE WHEN a.status = '{ALERT_RATING}' AND b.status = '{ALERT_RATING}'
+            THEN greatest(a.current_verdict_id, b.current_verdict_id) END AS alert_by_id,
+       greatest(a.updated_at, b.updated_at) AS claims_changed_at
+FROM claims_claim a
+JOIN claims_claim b
+    ON b.subject_id = a.subject_id AND b.predicate_id = a.predicate_id
+   AND b.id > a.id AND b.period && a.period
+JOIN claims_predicate p ON p.id = a.predicate_id
+CROSS JOIN LATERAL (SELECT {_KIND} AS kind) k
+WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL AND k.kind IS NOT NULL AND {{scope}}
+"""  # noqa: S608 - constant fragments
+
+_RULE_OF_KIND = "CASE d.kind " + " ".join(f"WHEN '{kind}' THEN '{rule}'" for kind, rule in RULE_NAMES.items()) + " END"
+
+# "Hadrut · controlled by, for overlapping periods from 9 Oct 2020 and on 23 Oct 2020:
+# Ilham Aliyev says Azerbaijan; Armenia says not Azerbaijan." The earlier period comes first.
 
 
-def verdict_apply(*, verdict_id: int) -> None:
-    raise NotImplementedError("the contradiction engine is not written yet")
+def _value_phrase(claim: str, object_entity: str) -> str:
+    """What a claim says its subject's predicate is: "Azerbaijan", "not Azerbaijan", "21
+    settlements (19–23)", "collapsing". ``claim`` and ``object_entity`` are SQL aliases."""
+    return f"""CASE WHEN {claim}.polarity = 'denies' THEN 'not ' ELSE '' END || CASE {claim}.value_type
+        WHEN 'entity' THEN {object_entity}.name
+        WHEN 'quantity' THEN cw_quantity_phrase(
+            {claim}.quantity_low, {claim}.quantity_best, {claim}.quantity_high, p.unit)
+        WHEN 'text' THEN {claim}.text_value
+        ELSE p.label END"""
+
+
+_EXPLANATION = """'Both claims concern ' || s.name || ' · ' || p.label || ', '
+        || CASE WHEN ph.period_a = ph.period_b THEN ph.period_a
+                WHEN ph.a_first THEN 'for overlapping periods ' || ph.period_a || ' and ' || ph.period_b
+                ELSE 'for overlapping periods ' || ph.period_b || ' and ' || ph.period_a END
+        || ': '
+        || CASE WHEN ph.a_first THEN ph.saying_a || '; ' || ph.saying_b
+                ELSE ph.saying_b || '; ' || ph.saying_a END
+        || '.'"""
+
+_CLOSE_REASON = """'The ' || replace(d.old_kind, '_', ' ') || ' rule no longer holds: ' || CASE
+        WHEN a.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', a.id, a.retraction_reason)
+        WHEN b.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', b.id, b.retraction_reason)
+        WHEN a.subject_id <> b.subject_id OR a.predicate_id <> b.predicate_id
+            THEN 'after an edit the claims no longer share a subject and a predicate.'
+        WHEN NOT a.period && b.period THEN 'after an edit their periods no longer overlap.'
+        ELSE 'after an edit the claims no longer disagree.' END"""
+
+# Reconcile the stored flags with the pairs found. ``found`` and ``existing`` are supplied
+# by the caller: one claim's pairs and flags (incremental) or all of them (full scan).
+# Parameters: %(explain_since)s - recompute the explanation of a flag whose claims changed
+# after this moment (the incremental check: always; the scan: since its previous run).
+RECONCILE = f"""
+WITH RECURSIVE
+{{sources}},
+-- Each party's side: its topmost ancestor (a ministry belongs to its state). Depth-capped
+-- so that a cycle in the parent links cannot run away.
+ancestry(party_id, ancestor_id, parent_id, depth) AS (
+    SELECT id, id, parent_id, 0 FROM sources_party
+    UNION ALL
+    SELECT u.party_id, q.id, q.parent_id, u.depth + 1
+    FROM ancestry u JOIN sources_party q ON q.id = u.parent_id
+    WHERE u.depth < 32
+),
+sides AS (
+    SELECT DISTINCT ON (party_id) party_id, ancestor_id AS side_id
+    FROM ancestry ORDER BY party_id, depth DESC
+),
+-- What each pair's flag should become. A found pair whose flag was dismissed keeps only
+-- its dismissal ("holds" is false for it: its facts are not refreshed).
+target AS (
+    SELECT e.id, e.row_xmin AS e_xmin,
+           coalesce(f.claim_a_id, e.claim_a_id) AS claim_a_id,
+           coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
+           f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM 'dismissed' AS holds,
+           f.kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id, f.claims_changed_at,
+           e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
+           e.explanation AS old_explanation, e.rule AS old_rule, e.rule_version AS old_rule_version,
+           e.resolved_by_verdict_id AS old_resolved_id, e.integrity_alert_verdict_id AS old_alert_id,
+           e.updated_at AS old_updated_at,
+           CASE
+               WHEN f.claim_a_id IS NULL THEN
+                   CASE WHEN e.state IN ('open', 'confirmed', 'resolved') THEN 'closed' ELSE e.state END
+               WHEN e.state = 'dismissed' THEN 'dismissed'
+               WHEN f.settled_by_id IS NOT NULL THEN 'resolved'
+               WHEN e.state IN ('closed', 'resolved') THEN 'open'
+               ELSE coalesce(e.state, 'open')
+           END AS new_state
+    FROM found f
+    FULL JOIN existing e ON e.claim_a_id = f.claim_a_id AND e.claim_b_id = f.claim_b_id
+),
+decided AS (
+    SELECT t.*,
+           CASE WHEN t.holds THEN CASE WHEN sa.side_id = sb.side_id THEN 'self' ELSE 'dispute' END
+                ELSE t.old_relation END AS relation,
+           CASE WHEN t.new_state = 'resolved' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
+           CASE WHEN t.holds AND t.new_state IN ('open', 'confirmed') THEN t.alert_by_id END AS new_alert_id
+    FROM target t
+    LEFT JOIN sides sa ON sa.party_id = t.party_a_id
+    LEFT JOIN sides sb ON sb.party_id = t.party_b_id
+),
+changed AS (
+    SELECT d.* FROM decided d
+    WHERE d.id IS NULL
+       OR d.new_state IS DISTINCT FROM d.old_state
+       OR d.new_resolved_id IS DISTINCT FROM d.old_resolved_id
+       OR d.new_alert_id IS DISTINCT FROM d.old_alert_id
+       OR (d.holds AND (d.kind <> d.old_kind OR d.relation <> d.old_relation
+                        OR d.old_rule_version <> {RULE_VERSION}
+                        OR (d.claims_changed_at > d.old_updated_at
+                            AND d.claims_changed_at > %(explain_since)s::timestamptz)))
+),
+explained AS (
+    SELECT d.*,
+           CASE WHEN d.holds THEN d.kind ELSE d.old_kind END AS final_kind,
+           CASE WHEN d.holds THEN {_RULE_OF_KIND} ELSE d.old_rule END AS final_rule,
+           CASE WHEN d.holds THEN {RULE_VERSION} ELSE d.old_rule_version END AS final_rule_version,
+           CASE WHEN d.holds THEN {_EXPLANATION} ELSE d.old_explanation END AS final_explanation,
+           CASE
+               WHEN d.new_state IS NOT DISTINCT FROM d.old_state THEN NULL  -- keep the reason
+               WHEN d.new_state = 'closed' THEN {_CLOSE_REASON}
+               WHEN d.new_state = 'resolved' THEN format(
+                   'Claim #%%s is rated {SETTLING_RATING} (verdict #%%s).',
+                   CASE WHEN a.current_verdict_id = d.new_resolved_id THEN a.id ELSE b.id END, d.new_resolved_id)
+               WHEN d.old_state = 'closed' THEN 'The rule holds again after an edit.'
+               WHEN d.old_state = 'resolved'
+                   THEN 'The verdict that resolved it is no longer the latest; the claims disagree again.'
+               ELSE ''
+           END AS new_reason
+    FROM changed d
+    JOIN claims_claim a ON a.id = d.claim_a_id
+    JOIN claims_claim b ON b.id = d.claim_b_id
+    JOIN claims_predicate p ON p.id = a.predicate_id
+    JOIN claims_entity s ON s.id = a.subject_id
+    JOIN sources_party pa ON pa.id = a.asserted_by_id
+    JOIN sources_party pb ON pb.id = b.asserted_by_id
+    LEFT JOIN claims_entity oa ON oa.id = a.object_entity_id
+    LEFT JOIN claims_entity ob ON ob.id = b.object_entity_id
+    CROSS JOIN LATERAL (
+        SELECT cw_period_phrase(a.valid_from, a.valid_from_precision, a.valid_until, a.valid_until_precision)
+                   AS period_a,
+               cw_period_phrase(b.valid_from, b.valid_from_precision, b.valid_until, b.valid_until_precision)
+                   AS period_b,
+               (lower(a.period), a.id) <= (lower(b.period), b.id) AS a_first,
+               pa.name || ' says ' || {_value_phrase("a", "oa")} AS saying_a,
+               pb.name || ' says ' || {_value_phrase("b", "ob")} AS saying_b
+    ) ph
+),
+inserted AS (
+    INSERT INTO claims_contradiction (
+        claim_a_id, claim_b_id, kind, relation, explanation, rule, rule_version, state, state_reason,
+        state_changed_at, resolved_by_verdict_id, integrity_alert_verdict_id, integrity_alert_at, updated_at)
+    SELECT x.claim_a_id, x.claim_b_id, x.final_kind, x.relation, x.final_explanation, x.final_rule,
+           x.final_rule_version, x.new_state, coalesce(x.new_reason, ''),
+           CASE WHEN x.new_state <> 'open' THEN now() END, x.new_resolved_id, x.new_alert_id,
+           CASE WHEN x.new_alert_id IS NOT NULL THEN now() END, now()
+    FROM explained x WHERE x.id IS NULL
+    ON CONFLICT ON CONSTRAINT contradiction_pair_unique DO NOTHING
+    RETURNING state
+),
+updated AS (
+    UPDATE claims_contradiction c SET
+        state = x.new_state,
+        state_reason = coalesce(x.new_reason, c.state_reason),
+        state_changed_at = CASE WHEN x.new_reason IS NULL THEN c.state_changed_at ELSE now() END,
+        -- A reviewer's name stays with the review; the engine's moves are its own.
+        reviewed_by_id = CASE WHEN x.new_reason IS NULL THEN c.reviewed_by_id END,
+        resolved_by_verdict_id = x.new_resolved_id,
+        integrity_alert_verdict_id = x.new_alert_id,
+        integrity_alert_at = CASE WHEN x.new_alert_id IS NULL THEN NULL
+                                  WHEN x.new_alert_id = c.integrity_alert_verdict_id THEN c.integrity_alert_at
+                                  ELSE now() END,
+        kind = x.final_kind, relation = x.relation, explanation = x.final_explanation,
+        rule = x.final_rule, rule_version = x.final_rule_version,
+        updated_at = now()
+    FROM explained x
+    WHERE c.id = x.id
+      AND c.xmin = x.e_xmin  -- unchanged since read; else a newer writer (or a reviewer) wins
+      AND (c.state, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.kind, c.relation,
+           c.explanation, c.rule, c.rule_version)
+          IS DISTINCT FROM (x.new_state, x.new_resolved_id, x.new_alert_id, x.final_kind, x.relation,
+                            x.final_explanation, x.final_rule, x.final_rule_version)
+    RETURNING x.old_state, c.state
+)
+SELECT (SELECT count(*) FROM inserted) AS opened,
+       (SELECT count(*) FROM updated WHERE state = 'closed') AS closed,
+       (SELECT count(*) FROM updated WHERE old_state = 'closed' OR (old_state = 'resolved' AND state = 'open'))
+           AS reopened,
+       (SELECT count(*) FROM updated WHERE state = 'resolved' AND old_state <> 'resolved')
+           + (SELECT count(*) FROM inserted WHERE state = 'resolved') AS resolved,
+       (SELECT count(*) FROM updated) AS updated
+"""  # noqa: S608 - constant fragments
+
+# One claim's pairs (it may be either member of a pair) and flags.
+_CLAIM_SOURCES = f"""
+found AS (
+    {PAIRS.format(scope="a.id = %(claim_id)s")}
+    UNION ALL
+    {PAIRS.format(scope="b.id = %(claim_id)s")}
+),
+existing AS (
+    SELECT c.*, c.xmin AS row_xmin FROM claims_contradiction c
+    WHERE c.claim_a_id = %(claim_id)s OR c.claim_b_id = %(claim_id)s
+)"""  # noqa: S608 - constant fragments
+RECONCILE_CLAIM = RECONCILE.format(sources=_CLAIM_SOURCES)
+
+# The full scan first writes all pairs to a temporary table: a plain CREATE TABLE AS may run
+# as a parallel query, which a statement that writes (the reconciliation) may not.
+FIND_ALL_PAIRS = "CREATE TEMPORARY TABLE cw_found ON COMMIT DROP AS " + PAIRS.format(scope="true")
+RECONCILE_ALL = RECONCILE.format(
+    sources="found AS (SELECT * FROM cw_found), existing AS (SELECT c.*, c.xmin AS row_xmin FROM claims_contradiction c)"
+)
+
+# Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
+# and those of the claims it is flagged with (which differ after an edit of its subject).
+# Sorted, so that two checks always take their locks in the same order.
+LOCK_CLAIM_GROUPS = f"""
+SELECT count(pg_advisory_xact_lock({GROUP_LOCK_CLASS}, g.key)) FROM (
+    SELECT DISTINCT hashtext(c.subject_id || ':' || c.predicate_id) AS key
+    FROM claims_claim c
+    WHERE c.id = %(claim_id)s
+       OR c.id IN (SELECT claim_b_id FROM claims_contradiction WHERE claim_a_id = %(claim_id)s)
+       OR c.id IN (SELECT claim_a_id FROM claims_contradiction WHERE claim_b_id = %(claim_id)s)
+    ORDER BY key
+) g
+"""  # noqa: S608 - constant fragments
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one check or scan changed."""
+
+    opened: int = 0
+    closed: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    updated: int = 0
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...] | None) -> Outcome:
+        if row is None:
+            return cls()
+        opened, closed, reopened, resolved, updated = (int(value) for value in row)
+        return cls(opened=opened, closed=closed, reopened=reopened, resolved=resolved, updated=updated)
+
+
+def claim_check(*, claim_id: int) -> Outcome:
+    """Bring the flags of one claim up to date with the rules, after it was saved, edited,
+    retracted or rated.
+
+    Reads only the claim's candidates (same subject and predicate, overlapping period: the
+    GiST index ``claim_candidates_gist``) and its own flags, in a fixed number of queries,
+    whatever the size of the table. Idempotent; safe to run concurrently with other checks
+    and with the full scan (see the module docstring). A missing claim checks nothing.
+    """
+    with pghistory.context(actor="contradiction-engine", check="claim", claim=claim_id), transaction.atomic():
+        with connection.cursor() as cursor:
+            # Wait for a running full scan, then for checks of the same groups.
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [ENGINE_LOCK])
+            cursor.execute(LOCK_CLAIM_GROUPS, {"claim_id": claim_id})
+            # A new statement, so a fresh snapshot: it sees every write committed before the
+            # locks were granted.
+            cursor.execute(RECONCILE_CLAIM, {"claim_id": claim_id, "explain_since": "-infinity"})
+            outcome = Outcome.from_row(cursor.fetchone())
+    if outcome != Outcome():
+        logger.info("contradiction check of claim %s: %s", claim_id, outcome)
+    return outcome
+
+
+def verdict_apply(*, verdict_id: int) -> Outcome:
+    """Apply a new verdict to the flags of its claim: resolve them (rated false), raise or
+    clear the verdict-conflict alert (rated true), or reopen them (a settling verdict
+    superseded). The claim's status is already the verdict's, so this is a claim check."""
+    claim_id = Verdict.objects.filter(pk=verdict_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        return Outcome()
+    return claim_check(claim_id=claim_id)
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def _quiet(phase: str, figures: dict[str, Any]) -> None:
+    pass
+
+
+def contradiction_scan(*, triggered_by: str = "", progress: Progress = _quiet) -> ScanRun | None:
+    """Reconcile every flag with the rules, in the database, and record a ``ScanRun``.
+
+    Catches whatever the incremental checks missed (a broker that was down, a worker
+    killed mid-task, a bulk edit in SQL). Returns ``None`` without scanning when another
+    scan is running. ``progress(phase, figures)`` is told about each phase as it ends.
+    Call outside a transaction: the run is recorded as running before the scan starts, and
+    the scan itself is one transaction, so a scan that dies changes no flag.
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("contradiction_scan() runs its own transactions; call it outside one")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK])
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        logger.info("contradiction scan skipped: another scan is running")
+        progress("skipped", {})
+        return None
+    try:
+        return _scan_holding_lock(triggered_by=triggered_by, progress=progress)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK])
+
+
+def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
+    # Only one scan holds the scan lock, so a run still marked running was killed.
+    ScanRun.objects.filter(status=ScanRun.Status.RUNNING).update(
+        status=ScanRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="Abandoned: the process running it stopped before it finished.",
+    )
+    previous = (
+        ScanRun.objects.filter(status=ScanRun.Status.FINISHED)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+    ).first()
+    run = ScanRun.objects.create(triggered_by=triggered_by[:100])
+    # A flag whose claims changed after the previous scan began gets its explanation
+    # recomputed; the margin covers transactions that were still open when it began.
+    explain_since = previous - dt.timedelta(hours=1) if previous else "-infinity"
+    started = time.perf_counter()
+    try:
+        with pghistory.context(actor="contradiction-engine", check="scan", scan=run.pk), transaction.atomic():
+            with connection.cursor() as cursor:
+                _scan_settings(cursor)
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
+                progress("locked", {"seconds": time.perf_counter() - started})
+                cursor.execute("SELECT count(*) FROM claims_claim WHERE retracted_at IS NULL")
+                scanned = int(cursor.fetchone()[0])  # type: ignore[index]
+                progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
+                cursor.execute(FIND_ALL_PAIRS)
+                pairs = cursor.rowcount
+                progress("found", {"pairs": pairs, "seconds": time.perf_counter() - started})
+                # The reconciliation joins the pairs with the flags: plan it with real
+                # figures, and with the planner's usual choices back.
+                cursor.execute("ANALYZE cw_found")
+                cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
+                cursor.execute(RECONCILE_ALL, {"explain_since": explain_since})
+                outcome = Outcome.from_row(cursor.fetchone())
+                progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
+    except Exception as exc:
+        ScanRun.objects.filter(pk=run.pk).update(
+            status=ScanRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    ScanRun.objects.filter(pk=run.pk).update(
+        status=ScanRun.Status.FINISHED,
+        finished_at=timezone.now(),
+        claims_scanned=scanned,
+        flags_opened=outcome.opened,
+        flags_closed=outcome.closed,
+        flags_reopened=outcome.reopened,
+        flags_resolved=outcome.resolved,
+    )
+    run.refresh_from_db()
+    logger.info("contradiction scan %s: %s claims, %s pairs, %s in %s", run.pk, scanned, pairs, outcome, run.duration)
+    progress("finished", {"run": run.pk, "seconds": time.perf_counter() - started})
+    return run
+
+
+def _scan_settings(cursor: Any) -> None:
+    """Session settings for the scan's transaction.
+
+    The planner underestimates the self-join badly (subject and predicate are correlated,
+    and it has no statistics for range overlap), so it picks a nested loop or a merge join
+    that is several times slower than the hash join it should use. The memory lets that
+    hash join, and the reconciliation's, run without spilling to disk. JIT compilation
+    costs more than it saves on statements that run once.
+    """
+    cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
+    cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off")

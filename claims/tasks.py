@@ -1,4 +1,9 @@
-"""Thin Celery adapters: take an id, call a service."""
+"""Thin Celery adapters: take an id, call the engine.
+
+Every task here is idempotent (it recomputes flags from the data), so the app's
+``acks_late`` + ``task_reject_on_worker_lost`` are safe: a task whose worker died is
+delivered again and finishes the work, and the periodic scan catches anything else.
+"""
 
 from __future__ import annotations
 
@@ -19,3 +24,15 @@ def verdict_apply_to_contradictions(verdict_id: int) -> None:
     from claims import detection
 
     detection.verdict_apply(verdict_id=verdict_id)
+
+
+# The scan is one transaction in the database; at a million claims it takes seconds, so the
+# default limits (minutes) leave room. Well past them something is wrong: stop it.
+@shared_task(name="claims.contradiction_scan", soft_time_limit=1800, time_limit=1860)
+def contradiction_scan(triggered_by: str = "beat") -> int | None:
+    """Reconcile every flag with the rules (beat runs it periodically). Returns the ScanRun
+    id, or None when another scan was already running."""
+    from claims import detection
+
+    run = detection.contradiction_scan(triggered_by=triggered_by)
+    return run.pk if run else None

@@ -7,6 +7,7 @@ production (``DEBUG`` off) refuses to start without a real ``SECRET_KEY``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -199,6 +200,12 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "claimwa
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CONTRADICTION_SCAN_INTERVAL_SECONDS = env_int("CONTRADICTION_SCAN_INTERVAL_SECONDS", 3600)
+# PostgreSQL work_mem for the full scan's transaction, so its hash joins stay in memory.
+CONTRADICTION_SCAN_WORK_MEM = os.environ.get("CONTRADICTION_SCAN_WORK_MEM") or "256MB"
+if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CONTRADICTION_SCAN_WORK_MEM):
+    raise ImproperlyConfigured(
+        f"CONTRADICTION_SCAN_WORK_MEM={CONTRADICTION_SCAN_WORK_MEM!r} is not a size such as 256MB."
+    )
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
