@@ -214,12 +214,15 @@ class ClaimAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Without a period, a claim is about the moment it was asserted.
-        self.fields["valid_from"].required = False
-        self.fields["valid_from"].help_text = "Empty: the day it was asserted."
+        if "valid_from" in self.fields:  # absent when the form is view-only
+            # Without a period, a claim is about the moment it was asserted.
+            self.fields["valid_from"].required = False
+            self.fields["valid_from"].help_text = "Empty: the day it was asserted."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self.instance.pk and self.instance.retracted_at is not None:
+            raise ValidationError("This claim is retracted and can no longer be changed; log a new claim instead.")
         probe = Claim(**{name: data.get(name) for name in self.Meta.fields if name in data})
         probe.text_value = data.get("text_value") or ""
         probe.quote = data.get("quote") or ""
@@ -331,6 +334,11 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a claim is corrected by retraction; the database refuses deletes too
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.retracted_at is not None:
+            return False  # a retracted claim is kept as it was; it can be read, not changed
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Claim, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in ClaimAdminForm.Meta.fields if name in form.cleaned_data}

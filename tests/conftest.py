@@ -134,9 +134,20 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
         log_path = tmp_path / f"worker-{len(started)}.log"
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "project", "worker", "-Q", queue,
-                "--pool=prefork", f"--concurrency={concurrency}", "--loglevel=INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "project",
+                "worker",
+                "-Q",
+                queue,
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 f"--hostname=test-{len(started)}-{queue}@%h",
             ],
             env=env,

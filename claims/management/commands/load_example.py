@@ -51,7 +51,13 @@ class Command(BaseCommand):
             fields["publisher"] = parties[spec["publisher"]] if spec["publisher"] else None
             if spec.get("republished_from"):
                 fields["republished_from"] = sources[spec["republished_from"]]
-            sources[spec["key"]], new = Source.objects.get_or_create(title=spec["title"], defaults=fields)
+            # Found by URL, else by what, by whom and when: titles are what analysts edit.
+            if spec.get("url"):
+                natural_key: dict[str, Any] = {"url": spec["url"]}
+            else:
+                natural_key = {k: fields[k] for k in ("kind", "publisher", "published_at")}
+            defaults = {**fields, "title": spec["title"]}
+            sources[spec["key"]], new = Source.objects.get_or_create(**natural_key, defaults=defaults)
             created["sources"] += new
 
         entities: dict[str, Entity] = {}
@@ -65,17 +71,22 @@ class Command(BaseCommand):
                     coordinate_precision_km=Decimal(str(precision)),
                 )
             parent = entities[part_of] if part_of else None
-            entities[name], new = Entity.objects.get_or_create(name=name, kind=kind, part_of=parent, defaults=entity_fields)
+            entities[name], new = Entity.objects.get_or_create(
+                name=name, kind=kind, part_of=parent, defaults=entity_fields
+            )
             created["entities"] += new
 
         predicates = {p.slug: p for p in Predicate.objects.all()}
         claims: dict[str, Claim] = {}
         for spec in data.CLAIMS:
+            # Found by who asserted what proposition and when: wording is what analysts correct.
             existing = Claim.objects.filter(
                 asserted_by=parties[spec["asserted_by"]],
                 subject=entities[spec["subject"]],
                 predicate=predicates[spec["predicate"]],
-                statement=spec["statement"],
+                object_entity=entities[spec["object"]] if "object" in spec else None,
+                polarity=spec.get("polarity", Claim.Polarity.AFFIRMS),
+                asserted_at=spec["asserted_at"],
             ).first()
             if existing:
                 claims[spec["key"]] = existing
@@ -108,8 +119,8 @@ class Command(BaseCommand):
         )
         for spec in data.VERDICTS:
             claim = claims[spec["claim"]]
-            if Verdict.objects.filter(claim=claim, rating=spec["rating"], rationale=spec["rationale"]).exists():
-                continue
+            if Verdict.objects.filter(claim=claim, reviewer=reviewer).exists():
+                continue  # recorded before; later verdicts by people supersede it, never duplicate it
             services.verdict_record(
                 claim=claim,
                 rating=spec["rating"],
