@@ -100,7 +100,6 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
     from django.db import connection
 
     from project.celery import app
-
     from project.settings import sqlalchemy_url
 
     started: list[WorkerProcess] = []
