@@ -253,6 +253,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "claims.models.Status",
         "RatingEnum": "claims.models.Rating",
+        "PeriodPrecisionEnum": "claims.models.PeriodPrecision",
+        "EntityKindEnum": "claims.models.EntityKind",
+        "ContradictionKindEnum": "claims.models.ContradictionKind",
+        "ContradictionStateEnum": "claims.models.ContradictionState",
+        "PartyKindEnum": "sources.models.PartyKind",
+        "SourceKindEnum": "sources.models.SourceKind",
     },
 }
 

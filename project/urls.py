@@ -17,4 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", include("project.api.urls", namespace="api")),
 ]
+
+# JSON errors, in the API's one shape, for unknown /api/ URLs and server errors there.
+handler404 = "project.api.errors.handler404"
+handler500 = "project.api.errors.handler500"

@@ -1,0 +1,232 @@
+"""The JSON documents of the API's read paths, built from ``.values()`` rows.
+
+The status lookup, the claim lists and the contradiction list are the hot paths: a
+page is one query for the rows plus one per related collection (sources, sides), never
+one per row, and no serializer runs per row. ``claims.api.serializers`` describes each
+document for the OpenAPI schema; ``tests/api`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from django.db import connection
+from django.db.models import Q
+
+from claims.models import Claim, ClaimQuerySet, ClaimSource, Contradiction, Verdict, VerdictEvidence
+
+CLAIM_FIELDS = (
+    "id", "statement", "quote", "status", "polarity",
+    "subject_id", "subject__name", "predicate__slug", "predicate__label",
+    "object_entity_id", "object_entity__name", "quantity_low", "quantity_best", "quantity_high", "text_value",
+    "valid_from", "valid_from_precision", "valid_until", "valid_until_precision",
+    "asserted_by_id", "asserted_by__name", "asserted_at", "hedge", "credibility", "review_state",
+    "retracted_at", "updated_at",
+)  # fmt: skip
+
+CONTRADICTION_FIELDS = (
+    "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version",
+    "detected_at", "state_changed_at", "updated_at",
+)  # fmt: skip
+
+
+def claim_values(prefix: str = "") -> list[str]:
+    return [prefix + name for name in CLAIM_FIELDS]
+
+
+def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Each party's side (its top-most ancestor) as {"id", "name"}, in one query.
+
+    A party with no parent is its own side. A cycle in ``parent`` (which the admin does
+    not prevent beyond one step) stops the walk after 32 steps.
+    """
+    ids = sorted(set(party_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(start, id, parent_id, depth) AS (
+                SELECT p.id, p.id, p.parent_id, 0 FROM sources_party p WHERE p.id = ANY(%s)
+                UNION ALL
+                SELECT up.start, p.id, p.parent_id, up.depth + 1
+                FROM sources_party p JOIN up ON p.id = up.parent_id WHERE up.depth < 32
+            )
+            SELECT DISTINCT ON (up.start) up.start, up.id, p.name
+            FROM up JOIN sources_party p ON p.id = up.id
+            ORDER BY up.start, up.depth DESC
+            """,
+            [ids],
+        )
+        return {start: {"id": side_id, "name": name} for start, side_id, name in cursor.fetchall()}
+
+
+def _ref(pk: int | None, name: str | None) -> dict[str, Any] | None:
+    return None if pk is None else {"id": pk, "name": name}
+
+
+def claim_summary(row: dict[str, Any], sides: dict[int, dict[str, Any]], prefix: str = "") -> dict[str, Any]:
+    def v(name: str) -> Any:
+        return row[prefix + name]
+
+    best = v("quantity_best")
+    party_id = v("asserted_by_id")
+    return {
+        "id": v("id"),
+        "statement": v("statement"),
+        "quote": v("quote"),
+        "subject": {"id": v("subject_id"), "name": v("subject__name")},
+        "predicate": {"slug": v("predicate__slug"), "label": v("predicate__label")},
+        "object_entity": _ref(v("object_entity_id"), v("object_entity__name")),
+        "quantity": None if best is None else {"low": v("quantity_low"), "best": best, "high": v("quantity_high")},
+        "text_value": v("text_value"),
+        "polarity": v("polarity"),
+        "valid_from": v("valid_from"),
+        "valid_from_precision": v("valid_from_precision"),
+        "valid_until": v("valid_until"),
+        "valid_until_precision": v("valid_until_precision"),
+        "asserted_by": {"id": party_id, "name": v("asserted_by__name"), "side": sides.get(party_id)},
+        "asserted_at": v("asserted_at"),
+        "hedge": v("hedge"),
+        "credibility": v("credibility"),
+        "status": v("status"),
+        "review_state": v("review_state"),
+        "retracted_at": v("retracted_at"),
+        "updated_at": v("updated_at"),
+    }
+
+
+def claim_summaries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of claims: the rows, plus one query for the parties' sides."""
+    sides = party_sides(row["asserted_by_id"] for row in rows)
+    return [claim_summary(row, sides) for row in rows]
+
+
+def appearances_of(claim_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The sources each claim appears in, with role and excerpt, in one query."""
+    by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = (
+        ClaimSource.objects.filter(claim_id__in=list(claim_ids))
+        .order_by("claim_id", "id")
+        .values_list("claim_id", "source_id", "source__url", "source__title", "source__kind", "role", "excerpt",
+                     "locator")
+    )  # fmt: skip
+    for claim_id, source_id, url, title, kind, role, excerpt, locator in rows:
+        by_claim[claim_id].append(
+            {"source": {"id": source_id, "url": url, "title": title, "kind": kind},
+             "role": role, "excerpt": excerpt, "locator": locator}
+        )  # fmt: skip
+    return by_claim
+
+
+# --- Contradictions -------------------------------------------------------------------
+
+
+def contradiction_values() -> list[str]:
+    return [*CONTRADICTION_FIELDS, *claim_values("claim_a__"), *claim_values("claim_b__")]
+
+
+def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of contradictions, each with both claims side by side: three queries in all
+    (the rows, the claims' sources, the parties' sides), whatever the page size."""
+    claim_ids = [row[f"claim_{x}__id"] for row in rows for x in "ab"]
+    sources = appearances_of(claim_ids)
+    sides = party_sides(row[f"claim_{x}__asserted_by_id"] for row in rows for x in "ab")
+    documents = []
+    for row in rows:
+        document = {name: row[name] for name in CONTRADICTION_FIELDS}
+        for x in "ab":
+            claim = claim_summary(row, sides, f"claim_{x}__")
+            claim["appearances"] = sources.get(claim["id"], [])
+            document[f"claim_{x}"] = claim
+        documents.append(document)
+    return documents
+
+
+# --- Claim detail ---------------------------------------------------------------------
+
+
+def claim_detail(claim_id: int) -> dict[str, Any] | None:
+    """Everything about one claim: the summary, its sources with excerpts, its verdict
+    history (newest first) and its live (open or confirmed) contradictions."""
+    row = Claim.objects.filter(pk=claim_id).values(*CLAIM_FIELDS, "retraction_reason", "created_at").first()
+    if row is None:
+        return None
+    verdicts = list(
+        Verdict.objects.filter(claim_id=claim_id)
+        .order_by("-recorded_at", "-id")
+        .values("id", "rating", "rationale", "reviewer__username", "recorded_at", "published_at")
+    )
+    evidence: dict[int, list[int]] = defaultdict(list)
+    links = VerdictEvidence.objects.filter(verdict__claim_id=claim_id).order_by("source_id")
+    for verdict_id, source_id in links.values_list("verdict_id", "source_id"):
+        evidence[verdict_id].append(source_id)
+    live = (
+        Contradiction.objects.live()
+        .filter(Q(claim_a_id=claim_id) | Q(claim_b_id=claim_id))
+        .order_by("-detected_at", "-id")
+        .values("id", "kind", "relation", "state", "explanation", "detected_at", "claim_a_id", "claim_b_id",
+                "claim_a__statement", "claim_b__statement", "claim_a__status", "claim_b__status",
+                "claim_a__asserted_by_id", "claim_b__asserted_by_id",
+                "claim_a__asserted_by__name", "claim_b__asserted_by__name")
+    )  # fmt: skip
+    flags = cast(list[dict[str, Any]], list(live))
+    sides = party_sides([row["asserted_by_id"]])
+    document = claim_summary(row, sides)
+    document["retraction_reason"] = row["retraction_reason"]
+    document["created_at"] = row["created_at"]
+    document["appearances"] = appearances_of([claim_id]).get(claim_id, [])
+    document["verdicts"] = [
+        {"id": v["id"], "rating": v["rating"], "rationale": v["rationale"], "reviewer": v["reviewer__username"],
+         "recorded_at": v["recorded_at"], "published_at": v["published_at"], "evidence": evidence.get(v["id"], [])}
+        for v in verdicts
+    ]  # fmt: skip
+    document["contradictions"] = []
+    for flag in flags:
+        other = "b" if flag["claim_a_id"] == claim_id else "a"
+        document["contradictions"].append(
+            {"id": flag["id"], "kind": flag["kind"], "relation": flag["relation"], "state": flag["state"],
+             "explanation": flag["explanation"], "detected_at": flag["detected_at"],
+             "other_claim": {"id": flag[f"claim_{other}_id"], "statement": flag[f"claim_{other}__statement"],
+                             "status": flag[f"claim_{other}__status"],
+                             "asserted_by": _ref(flag[f"claim_{other}__asserted_by_id"],
+                                                 flag[f"claim_{other}__asserted_by__name"])}}
+        )  # fmt: skip
+    return document
+
+
+# --- Verification status --------------------------------------------------------------
+
+
+def statuses(claims: ClaimQuerySet, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The compact status of each claim, by id: one query, or two with ``as_of`` (then the
+    status is the latest verdict recorded by that moment, from the verdict history)."""
+    if as_of is None:
+        rows = claims.order_by("id").values_list(
+            "id", "status", "current_verdict_id", "current_verdict__recorded_at", "retracted_at"
+        )
+        return [
+            {"id": pk, "status": status, "verdict_id": verdict_id, "rated_at": rated_at,
+             "retracted": retracted_at is not None}
+            for pk, status, verdict_id, rated_at, retracted_at in rows
+        ]  # fmt: skip
+    found = list(claims.order_by("id").values_list("id", "retracted_at"))
+    latest = {
+        claim_id: (verdict_id, rating, recorded_at)
+        for claim_id, verdict_id, rating, recorded_at in Verdict.objects.as_of(as_of)
+        .filter(claim_id__in=[pk for pk, _ in found])
+        .order_by("claim_id", "-recorded_at", "-id")
+        .distinct("claim_id")
+        .values_list("claim_id", "id", "rating", "recorded_at")
+    }
+    documents = []
+    for pk, retracted_at in found:
+        verdict_id, rating, recorded_at = latest.get(pk, (None, "unrated", None))
+        documents.append(
+            {"id": pk, "status": rating, "verdict_id": verdict_id, "rated_at": recorded_at,
+             "retracted": retracted_at is not None and retracted_at <= as_of}
+        )  # fmt: skip
+    return documents

@@ -1,0 +1,198 @@
+"""Query filters of the claims API. Each parameter is one domain QuerySet call or one
+indexed condition; invalid values are 400s naming the parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery
+from django.db.backends.postgresql.psycopg_any import DateRange  # type: ignore[import-untyped]
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
+
+from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict
+from project.api.filters import id_filter, text_filter
+from sources.urlnorm import InvalidURL, normalize_url
+
+
+def period_range(start: dt.date | None, end: dt.date | None) -> DateRange:
+    """The half-open date range for the inclusive period [start, end]."""
+    upper = end + dt.timedelta(days=1) if end is not None and end < dt.date.max else None
+    return DateRange(start, upper, "[)")
+
+
+class PeriodFilterSet(django_filters.FilterSet):
+    """``period_start`` / ``period_end``: what the claims are about overlaps that period."""
+
+    period_start = django_filters.DateFilter(method="filter_nothing", help_text="Period overlaps from this day.")
+    period_end = django_filters.DateFilter(method="filter_nothing", help_text="Period overlaps up to this day.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.period: DateRange | None = None
+
+    def filter_nothing(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset  # both bounds are applied together in filter_queryset
+
+    def clean_period(self) -> DateRange | None:
+        start, end = self.form.cleaned_data.get("period_start"), self.form.cleaned_data.get("period_end")
+        if start is None and end is None:
+            return None
+        if start is not None and end is not None and end < start:
+            self.form.add_error("period_end", "The end is before the start.")
+            return None
+        return period_range(start, end)
+
+    def is_valid(self) -> bool:
+        valid = bool(super().is_valid())
+        if valid:
+            self.period = self.clean_period()
+            valid = not self.form.errors
+        return valid
+
+
+class ClaimFilter(PeriodFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Current status (repeatable).")
+    party = id_filter("Asserted by this party.", field_name="asserted_by_id")
+    side = id_filter("Asserted by this party or any party under it.", method="filter_side")
+    subject = id_filter("About this entity.", field_name="subject_id")
+    subject_name = text_filter(
+        "About an entity with this name or alias (accent- and case-insensitive, fuzzy).", method="filter_subject_name"
+    )
+    about = id_filter("About this entity or any place within it (part_of).", method="filter_about")
+    predicate = text_filter("The predicate's slug, e.g. controlled-by.", max_length=60, field_name="predicate__slug")
+    source_url = text_filter(
+        "Appears in the source with this URL (normalised, as sources are stored).",
+        max_length=2000,
+        method="filter_source_url",
+    )
+    asserted_after = django_filters.IsoDateTimeFilter(
+        field_name="asserted_at", lookup_expr="gte", help_text="Asserted at or after."
+    )
+    asserted_before = django_filters.IsoDateTimeFilter(
+        field_name="asserted_at", lookup_expr="lt", help_text="Asserted before."
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after (for the exact, commit-ordered list of changes use /changes/).",
+    )
+    q = text_filter(
+        'Full-text search over statement and quote (web-search syntax: "quoted phrase", or, -not).',
+        max_length=500,
+        method="filter_q",
+    )
+    retracted = django_filters.BooleanFilter(method="filter_retracted", help_text="Only retracted, or only not.")
+    review_state = django_filters.ChoiceFilter(choices=Claim.ReviewState.choices)
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_side(self, queryset: Any, name: str, value: int) -> Any:
+        return queryset.asserted_by_side(value)
+
+    def filter_subject_name(self, queryset: Any, name: str, value: str) -> Any:
+        if not value.strip():
+            return queryset
+        return queryset.filter(subject__in=Entity.objects.search(value).values("pk"))
+
+    def filter_about(self, queryset: Any, name: str, value: int) -> Any:
+        return queryset.about(value)
+
+    def filter_source_url(self, queryset: Any, name: str, value: str) -> Any:
+        try:
+            url = normalize_url(value)
+        except InvalidURL:
+            raise ValidationError({"source_url": ["Give an absolute http(s) URL."]}) from None
+        return queryset.filter(pk__in=ClaimSource.objects.filter(source__url=url).values("claim_id"))
+
+    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
+        if not value.strip():
+            return queryset
+        # Matches the generated search_vector column, so the GIN index claim_search_gin serves it.
+        return queryset.filter(search_vector=SearchQuery(value, search_type="websearch", config="english"))
+
+    def filter_retracted(self, queryset: Any, name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        return queryset.filter(retracted_at__isnull=not value)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        if self.period is not None:
+            queryset = queryset.filter(period__overlap=self.period)
+        return queryset
+
+
+class ContradictionFilter(PeriodFilterSet):
+    entity = id_filter("About this entity or any place within it (either claim's subject).", method="filter_entity")
+    party = id_filter("Either claim asserted by this party.", method="filter_party")
+    side = id_filter("Either claim asserted by this party or any party under it.", method="filter_side")
+    kind = django_filters.MultipleChoiceFilter(choices=Contradiction.Kind.choices, help_text="Repeatable.")
+    relation = django_filters.ChoiceFilter(choices=Contradiction.Relation.choices)
+    state = django_filters.MultipleChoiceFilter(
+        choices=Contradiction.State.choices, help_text="Review state (repeatable)."
+    )
+    detected_since = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
+
+    class Meta:
+        model = Contradiction
+        fields: list[str] = []
+
+    def filter_entity(self, queryset: Any, name: str, value: int) -> Any:
+        within = Entity.objects.within(value).values("pk")
+        return queryset.filter(Q(claim_a__subject__in=within) | Q(claim_b__subject__in=within))
+
+    def filter_party(self, queryset: Any, name: str, value: int) -> Any:
+        return queryset.filter(Q(claim_a__asserted_by_id=value) | Q(claim_b__asserted_by_id=value))
+
+    def filter_side(self, queryset: Any, name: str, value: int) -> Any:
+        return queryset.involving_side(value)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        if self.period is not None:
+            queryset = queryset.filter(
+                Q(claim_a__period__overlap=self.period) | Q(claim_b__period__overlap=self.period)
+            )
+        return queryset
+
+
+class VerdictFilter(django_filters.FilterSet):
+    claim = id_filter("Verdicts of this claim.", field_name="claim_id")
+    rating = django_filters.MultipleChoiceFilter(choices=Rating.choices, help_text="Repeatable.")
+    published = django_filters.BooleanFilter(field_name="published_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Verdict
+        fields: list[str] = []
+
+
+class EntityFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Entity.Kind.choices)
+    part_of = id_filter("Directly part of this entity.", field_name="part_of_id")
+    within = id_filter("This entity and everything within it, however deep.", method="filter_within")
+    q = text_filter("Name or alias: accent- and case-insensitive, fuzzy (Agbend finds Aghband).", method="filter_q")
+
+    class Meta:
+        model = Entity
+        fields: list[str] = []
+
+    def filter_within(self, queryset: Any, name: str, value: int) -> Any:
+        return queryset.within(value)
+
+    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
+        if not value.strip():
+            return queryset
+        return queryset.filter(pk__in=Entity.objects.search(value).values("pk"))
+
+
+class PredicateFilter(django_filters.FilterSet):
+    value_type = django_filters.ChoiceFilter(choices=Predicate.ValueType.choices)
+
+    class Meta:
+        model = Predicate
+        fields: list[str] = []

@@ -1,0 +1,402 @@
+"""What goes in and out of the claims API.
+
+Read documents are built by ``claims.api.documents`` from ``.values()`` rows; the
+``*Document`` serializers below describe them exactly for the OpenAPI schema. Write
+serializers parse and check input, then hand it to ``claims.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from rest_framework import serializers
+
+from claims.models import (
+    Claim,
+    ClaimChange,
+    ClaimSource,
+    Contradiction,
+    Entity,
+    PeriodPrecision,
+    Predicate,
+    Rating,
+    Status,
+)
+from claims.services import Appearance
+from sources.models import Party, Source
+from sources.urlnorm import InvalidURL, normalize_url
+
+MAX_ID = 2**63 - 1
+MAX_STATUS_IDS = 1000
+
+
+def decimal_field(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+# --- Small references -----------------------------------------------------------------
+
+
+class RefDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PartyRefDocument(RefDocument):
+    side = RefDocument(allow_null=True, help_text="The party's top-most ancestor (itself if it has no parent).")
+
+
+class PredicateRefDocument(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class QuantityDocument(serializers.Serializer[Any]):
+    low = decimal_field()
+    best = decimal_field()
+    high = decimal_field()
+
+
+class SourceRefDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    url = serializers.URLField(allow_null=True)
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Source.Kind.choices)
+
+
+class AppearanceDocument(serializers.Serializer[Any]):
+    source = SourceRefDocument()  # type: ignore[assignment]
+    role = serializers.ChoiceField(choices=ClaimSource.Role.choices)
+    excerpt = serializers.CharField(allow_blank=True)
+    locator = serializers.CharField(allow_blank=True)
+
+
+# --- Claims ---------------------------------------------------------------------------
+
+
+class ClaimSummaryDocument(serializers.Serializer[Any]):
+    """A claim in a list: its proposition, period, party, and verification status."""
+
+    id = serializers.IntegerField()
+    statement = serializers.CharField()
+    quote = serializers.CharField(allow_blank=True)
+    subject = RefDocument()
+    predicate = PredicateRefDocument()
+    object_entity = RefDocument(allow_null=True, help_text="The value, for predicates that take an entity.")
+    quantity = QuantityDocument(allow_null=True, help_text="The value, for predicates that take a quantity.")
+    text_value = serializers.CharField(allow_blank=True, help_text="The value, for predicates that take text.")
+    polarity = serializers.ChoiceField(choices=Claim.Polarity.choices)
+    valid_from = serializers.DateField(help_text="Start of the period the claim is about.")
+    valid_from_precision = serializers.ChoiceField(choices=PeriodPrecision.choices)
+    valid_until = serializers.DateField(allow_null=True, help_text="End of the period; null is open-ended.")
+    valid_until_precision = serializers.ChoiceField(choices=PeriodPrecision.choices)
+    asserted_by = PartyRefDocument()
+    asserted_at = serializers.DateTimeField()
+    hedge = serializers.ChoiceField(choices=Claim.Hedge.choices)
+    credibility = serializers.ChoiceField(choices=Claim.Credibility.choices)
+    status = serializers.ChoiceField(choices=Status.choices, help_text="The latest verdict's rating, or unrated.")
+    review_state = serializers.ChoiceField(choices=Claim.ReviewState.choices)
+    retracted_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class VerdictInClaimDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    rationale = serializers.CharField()
+    reviewer = serializers.CharField(help_text="The reviewer's username.")
+    recorded_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the sources cited.")
+
+
+class OtherClaimDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    statement = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    asserted_by = RefDocument()
+
+
+class ContradictionInClaimDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Contradiction.Kind.choices)
+    relation = serializers.ChoiceField(choices=Contradiction.Relation.choices)
+    state = serializers.ChoiceField(choices=Contradiction.State.choices)
+    explanation = serializers.CharField()
+    detected_at = serializers.DateTimeField()
+    other_claim = OtherClaimDocument()
+
+
+class ClaimDetailDocument(ClaimSummaryDocument):
+    """A claim with its sources and excerpts, verdict history (newest first) and its open
+    or confirmed contradictions."""
+
+    retraction_reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    appearances = AppearanceDocument(many=True)
+    verdicts = VerdictInClaimDocument(many=True)
+    contradictions = ContradictionInClaimDocument(many=True)
+
+
+class AppearanceInput(serializers.Serializer[Any]):
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())  # type: ignore[assignment]
+    role = serializers.ChoiceField(choices=ClaimSource.Role.choices, default=ClaimSource.Role.REPORT)
+    excerpt = serializers.CharField(allow_blank=True, default="", help_text="Verbatim, as in the source.")
+    locator = serializers.CharField(allow_blank=True, default="", max_length=100)
+
+
+class ClaimFieldsInput(serializers.Serializer[Any]):
+    """The editable fields of a claim. The value fields must fit the predicate's value type."""
+
+    subject = serializers.PrimaryKeyRelatedField(queryset=Entity.objects.all())
+    predicate = serializers.SlugRelatedField(slug_field="slug", queryset=Predicate.objects.all())
+    object_entity = serializers.PrimaryKeyRelatedField(queryset=Entity.objects.all(), allow_null=True, required=False)
+    quantity_low = decimal_field(allow_null=True, required=False)
+    quantity_best = decimal_field(allow_null=True, required=False)
+    quantity_high = decimal_field(allow_null=True, required=False)
+    text_value = serializers.CharField(allow_blank=True, required=False)
+    polarity = serializers.ChoiceField(choices=Claim.Polarity.choices, required=False)
+    valid_from = serializers.DateField(
+        allow_null=True, required=False, help_text="Defaults to the day of asserted_at (as does valid_until)."
+    )
+    valid_from_precision = serializers.ChoiceField(choices=PeriodPrecision.choices, required=False)
+    valid_until = serializers.DateField(allow_null=True, required=False, help_text="Null is open-ended.")
+    valid_until_precision = serializers.ChoiceField(choices=PeriodPrecision.choices, required=False)
+    asserted_by = serializers.PrimaryKeyRelatedField(queryset=Party.objects.all())
+    asserted_at = serializers.DateTimeField()
+    statement = serializers.CharField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
+    quote = serializers.CharField(allow_blank=True, required=False)
+    hedge = serializers.ChoiceField(choices=Claim.Hedge.choices, required=False)
+    credibility = serializers.ChoiceField(choices=Claim.Credibility.choices, required=False)
+
+    def check_period_and_quantity(self, attrs: dict[str, Any], current: Claim | None = None) -> None:
+        """Field-named errors for the rules the database also keeps (so a client learns
+        which field is wrong, not just which constraint broke)."""
+
+        def value(name: str) -> Any:
+            if name in attrs:
+                return attrs[name]
+            return getattr(current, name) if current is not None else None
+
+        errors: dict[str, list[str]] = {}
+        start, end = value("valid_from"), value("valid_until")
+        if start is not None and end is not None and end < start:
+            errors["valid_until"] = ["The period's end is before its start."]
+        low, best, high = value("quantity_low"), value("quantity_best"), value("quantity_high")
+        if best is not None and low is not None and low > best:
+            errors["quantity_low"] = ["The low estimate is above the best estimate."]
+        if best is not None and high is not None and high < best:
+            errors["quantity_high"] = ["The high estimate is below the best estimate."]
+        if errors:
+            raise serializers.ValidationError(errors)
+
+
+class ClaimCreateInput(ClaimFieldsInput):
+    appearances = AppearanceInput(many=True, required=False, help_text="The sources the claim appears in.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        self.check_period_and_quantity(attrs)
+        return attrs
+
+    def service_kwargs(self, *, created_by: AbstractBaseUser) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        appearances = [Appearance(**item) for item in data.pop("appearances", [])]
+        kwargs = {name: value for name, value in data.items() if value is not None or name == "object_entity"}
+        return {**kwargs, "appearances": appearances, "created_by": created_by}
+
+
+class ClaimUpdateInput(ClaimFieldsInput):
+    review_state = serializers.ChoiceField(choices=Claim.ReviewState.choices, required=False)
+
+
+class RetractInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(help_text="Why the claim is withdrawn.")
+
+
+# --- Verification status --------------------------------------------------------------
+
+
+class ClaimStatusDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The claim.")
+    status = serializers.ChoiceField(choices=Status.choices)
+    verdict_id = serializers.IntegerField(allow_null=True, help_text="The verdict that set the status.")
+    rated_at = serializers.DateTimeField(allow_null=True, help_text="When that verdict was recorded.")
+    retracted = serializers.BooleanField()
+
+
+class NotFoundDocument(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="Asked-for claim ids that do not exist.")
+    urls = serializers.ListField(child=serializers.CharField(), help_text="Normalised URLs of no known source.")
+
+
+class StatusLookupDocument(serializers.Serializer[Any]):
+    as_of = serializers.DateTimeField(allow_null=True, help_text="The moment the statuses are for; null is now.")
+    results = ClaimStatusDocument(many=True)
+    not_found = NotFoundDocument()
+
+
+class StatusLookupInput(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=MAX_STATUS_IDS,
+        required=False,
+        help_text=f"Up to {MAX_STATUS_IDS} claim ids.",
+    )
+    url = serializers.CharField(
+        max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
+    )
+    as_of = serializers.DateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+
+    def validate_url(self, value: str) -> str:
+        try:
+            return normalize_url(value)
+        except InvalidURL:
+            raise serializers.ValidationError("Give an absolute http(s) URL.", code="invalid") from None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("ids") and not attrs.get("url"):
+            raise serializers.ValidationError({"ids": ["Give claim ids, a source url, or both."]}, code="required")
+        return attrs
+
+
+class AsOfInput(serializers.Serializer[Any]):
+    as_of = serializers.DateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+
+
+# --- Change feed ----------------------------------------------------------------------
+
+
+class ChangeDocument(serializers.Serializer[Any]):
+    cursor = serializers.CharField(help_text="This change's position in the feed.")
+    claim = serializers.IntegerField()
+    changes = serializers.ListField(child=serializers.ChoiceField(choices=ClaimChange.Kind.choices))
+    status = serializers.ChoiceField(choices=Status.choices, help_text="The claim's status after the change.")
+    retracted = serializers.BooleanField()
+    changed_at = serializers.DateTimeField(help_text="When the writing transaction started.")
+
+
+class ChangeFeedDocument(serializers.Serializer[Any]):
+    results = ChangeDocument(many=True)
+    cursor = serializers.CharField(help_text="Pass as ?cursor= on the next poll (unchanged when nothing was new).")
+    has_more = serializers.BooleanField(help_text="True when more changes are ready now: poll again at once.")
+    next = serializers.URLField(help_text="The URL of the next poll.")
+
+
+CURSOR_PATTERN = r"^[0-9]{1,19}\.[0-9]{1,19}$"
+
+
+class ChangeFeedInput(serializers.Serializer[Any]):
+    cursor = serializers.RegexField(
+        CURSOR_PATTERN,
+        max_length=39,
+        required=False,
+        help_text="The cursor of your last poll; leave out to start from the beginning.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+    def validate_cursor(self, value: str) -> tuple[int, int]:
+        xid, claim = (int(part) for part in value.split("."))
+        if xid > MAX_ID or claim > MAX_ID:
+            raise serializers.ValidationError("The cursor is not one this API gave out.")
+        return xid, claim
+
+
+# --- Verdicts -------------------------------------------------------------------------
+
+
+class VerdictDocument(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    claim = serializers.IntegerField()
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    rationale = serializers.CharField()
+    reviewer = serializers.CharField(help_text="The reviewer's username.")
+    recorded_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the sources cited.")
+
+
+class VerdictInput(serializers.Serializer[Any]):
+    claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.all())
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    rationale = serializers.CharField()
+    evidence = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), many=True, required=False)
+    publish = serializers.BooleanField(default=False, help_text="Publish at once (for ClaimReview).")
+
+
+# --- Contradictions -------------------------------------------------------------------
+
+
+class ContradictionClaimDocument(ClaimSummaryDocument):
+    appearances = AppearanceDocument(many=True)
+
+
+class ContradictionDocument(serializers.Serializer[Any]):
+    """A pair of claims that cannot both be true, side by side, with the explanation."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Contradiction.Kind.choices)
+    relation = serializers.ChoiceField(choices=Contradiction.Relation.choices)
+    state = serializers.ChoiceField(choices=Contradiction.State.choices)
+    state_reason = serializers.CharField(allow_blank=True)
+    explanation = serializers.CharField()
+    rule = serializers.CharField()
+    rule_version = serializers.IntegerField()
+    detected_at = serializers.DateTimeField()
+    state_changed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    claim_a = ContradictionClaimDocument()
+    claim_b = ContradictionClaimDocument()
+
+
+class ConfirmInput(serializers.Serializer[Any]):
+    note = serializers.CharField(allow_blank=True, default="", help_text="Optional: why it is a real conflict.")
+
+
+class DismissInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(help_text="Why the flag is wrong.")
+
+
+# --- Entities, predicates, parties' records ---------------------------------------------
+
+
+class EntitySerializer(serializers.ModelSerializer[Entity]):
+    class Meta:
+        model = Entity
+        fields = [
+            "id", "name", "kind", "aliases", "part_of", "latitude", "longitude", "coordinate_precision_km",
+            "same_as", "description", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PredicateSerializer(serializers.ModelSerializer[Predicate]):
+    class Meta:
+        model = Predicate
+        fields = ["id", "slug", "label", "value_type", "single_valued", "unit", "description"]
+        read_only_fields = fields
+
+
+class StatusCountsDocument(serializers.Serializer[Any]):
+    """Claims by current status."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {value: serializers.IntegerField() for value in Status.values}
+
+
+class PartyRecordDocument(serializers.Serializer[Any]):
+    party = RefDocument()
+    include_side = serializers.BooleanField(help_text="Whether the parties under this one are counted.")
+    claims = serializers.IntegerField(help_text="Claims asserted.")
+    retracted = serializers.IntegerField(help_text="Of those, retracted.")
+    by_status = StatusCountsDocument()
+    rated_false = serializers.IntegerField(help_text="Claims whose current verdict is false or mostly false.")
+    later_rated_false = serializers.IntegerField(
+        help_text="Claims that some verdict, recorded after the claim was made, rated false or mostly false "
+        "(whatever their status now)."
+    )
+
+
+def as_of_default() -> dt.datetime | None:
+    return None

@@ -1,0 +1,167 @@
+"""Fixtures for the API tests: a client per role (authenticated with a real API key),
+and a small world of parties, places, sources, claims, verdicts and contradictions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, UserAPIKey
+from claims.services import verdict_record
+from tests import factories
+
+ROLES = ("analyst", "journalist", "consumer")
+
+
+@pytest.fixture(autouse=True)
+def _generous_throttles(settings: Any) -> None:
+    """Tests make many requests in a second; throttling has tests of its own."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {scope: "100000/min" for scope in ("status", "feed", "read", "write")},
+    }
+
+
+def api_key(user: Any, name: str = "test") -> str:
+    _, key = UserAPIKey.objects.create_key(user=user, name=name)
+    return str(key)
+
+
+def client_with_key(key: str | None) -> APIClient:
+    client = APIClient()
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def analyst_client(analyst: Any) -> APIClient:
+    return client_with_key(api_key(analyst))
+
+
+@pytest.fixture
+def journalist_client(journalist: Any) -> APIClient:
+    return client_with_key(api_key(journalist))
+
+
+@pytest.fixture
+def consumer_client(consumer: Any) -> APIClient:
+    return client_with_key(api_key(consumer))
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def role_clients(analyst_client: APIClient, journalist_client: APIClient, consumer_client: APIClient,
+                 anonymous_client: APIClient) -> dict[str, APIClient]:  # fmt: skip
+    return {
+        "analyst": analyst_client, "journalist": journalist_client, "consumer": consumer_client,
+        "anonymous": anonymous_client,
+    }  # fmt: skip
+
+
+@dataclass
+class World:
+    """The Lachin-corridor example in miniature."""
+
+    azerbaijan: Any
+    aliyev: Any
+    armenia: Any
+    armenian_mod: Any
+    south_front: Any
+    country: Entity
+    district: Entity
+    aghband: Entity
+    hadrut: Entity
+    article: Any
+    republication: Any
+    claims: dict[str, Claim] = field(default_factory=dict)
+    contradictions: dict[str, Contradiction] = field(default_factory=dict)
+
+
+def predicate(slug: str) -> Predicate:
+    return Predicate.objects.get(slug=slug)
+
+
+def make_claim(**kwargs: Any) -> Claim:
+    """A claim written straight to the table (as the factories do), with its appearances."""
+    appearances = kwargs.pop("appearances", [])
+    claim = factories.ClaimFactory(**kwargs)
+    for source, excerpt in appearances:
+        ClaimSource.objects.create(claim=claim, source=source, role=ClaimSource.Role.REPORT, excerpt=excerpt)
+    return claim
+
+
+def make_contradiction(a: Claim, b: Claim, **kwargs: Any) -> Contradiction:
+    first, second = sorted([a, b], key=lambda c: c.pk)
+    defaults = {
+        "kind": Contradiction.Kind.NEGATION,
+        "relation": Contradiction.Relation.DISPUTE
+        if first.asserted_by_id != second.asserted_by_id
+        else Contradiction.Relation.SELF,
+        "explanation": f"{first.statement} / {second.statement}",
+        "rule": "negation",
+    }
+    return Contradiction.objects.create(claim_a=first, claim_b=second, **{**defaults, **kwargs})
+
+
+@pytest.fixture
+def world(db: Any, analyst: Any) -> World:
+    PF, EF, SF = factories.PartyFactory, factories.EntityFactory, factories.SourceFactory
+    azerbaijan = PF(name="Azerbaijan", kind="state")
+    armenia = PF(name="Armenia", kind="state")
+    w = World(
+        azerbaijan=azerbaijan,
+        aliyev=PF(name="Ilham Aliyev", kind="person", parent=azerbaijan, same_as="https://www.wikidata.org/wiki/Q33960"),
+        armenia=armenia,
+        armenian_mod=PF(name="Armenian Ministry of Defence", kind="military", parent=armenia),
+        south_front=PF(name="South Front", kind="media"),
+        country=EF(name="Azerbaijan (country)", kind="place"),
+        district=None,  # type: ignore[arg-type]
+        aghband=None,  # type: ignore[arg-type]
+        hadrut=EF(name="Hadrut", kind="place", aliases=["Hadrud"]),
+        article=None,
+        republication=None,
+    )  # fmt: skip
+    w.district = EF(name="Zangilan district", kind="place", part_of=w.country)
+    w.aghband = EF(name="Aghband", kind="place", aliases=["Ağbənd", "Agbend"], part_of=w.district)
+    w.article = SF(title="Azerbaijan claims full control of the Iran border", url="https://southfront.org/lachin",
+                   publisher=w.south_front)  # fmt: skip
+    w.republication = SF(title="Republished", url="https://www.globalresearch.ca/lachin", republished_from=w.article)
+    az_forces = EF(name="Azerbaijani armed forces", kind="organisation")
+    controlled = predicate("controlled-by")
+    day = dt.datetime(2020, 10, 22, 12, tzinfo=dt.UTC)
+    w.claims["aghband"] = make_claim(
+        subject=w.aghband, predicate=controlled, object_entity=az_forces, asserted_by=w.aliyev, asserted_at=day,
+        statement="Azerbaijani forces captured Aghband", quote="The village of Aghband was liberated",
+        appearances=[(w.article, "Aliyev said the village of Aghband was liberated"), (w.republication, "")],
+    )  # fmt: skip
+    w.claims["border_denied"] = make_claim(
+        subject=w.district, predicate=controlled, object_entity=az_forces, asserted_by=w.armenian_mod,
+        asserted_at=day, polarity="denies", statement="Azerbaijan has not taken full control of the border",
+        appearances=[(w.article, "the Armenian side denied")],
+    )  # fmt: skip
+    w.claims["hadrut"] = make_claim(
+        subject=w.hadrut, predicate=controlled, object_entity=az_forces, asserted_by=w.aliyev,
+        asserted_at=dt.datetime(2020, 10, 9, tzinfo=dt.UTC), valid_from=dt.date(2020, 10, 9),
+        valid_until=dt.date(2020, 10, 9), statement="Hadrut was taken by Azerbaijani forces",
+    )  # fmt: skip
+    w.claims["hadrut_denied"] = make_claim(
+        subject=w.hadrut, predicate=controlled, object_entity=az_forces, asserted_by=w.armenian_mod,
+        asserted_at=dt.datetime(2020, 10, 10, tzinfo=dt.UTC), valid_from=dt.date(2020, 10, 9),
+        valid_until=dt.date(2020, 10, 10), polarity="denies", statement="Hadrut is not in Azerbaijani hands",
+    )  # fmt: skip
+    w.contradictions["border"] = make_contradiction(w.claims["aghband"], w.claims["border_denied"])
+    w.contradictions["hadrut"] = make_contradiction(w.claims["hadrut"], w.claims["hadrut_denied"])
+    verdict_record(claim=w.claims["hadrut_denied"], rating="false", rationale="Hadrut had been taken.",
+                   reviewer=analyst, evidence=[w.article], publish=True)  # fmt: skip
+    verdict_record(claim=w.claims["hadrut"], rating="true", rationale="Confirmed by later reporting.",
+                   reviewer=analyst)  # fmt: skip
+    return w
