@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from claims.models import (
     Claim,
+    ClaimChange,
     ClaimSource,
     Contradiction,
     Entity,
@@ -513,11 +514,18 @@ def _our_models() -> list[type[models.Model]]:
     return found
 
 
+def _choices_of(field: models.Field) -> Any:
+    """The choices a column is limited to: its own, or for an array, its elements'."""
+    from django.contrib.postgres.fields import ArrayField
+
+    return field.base_field.choices if isinstance(field, ArrayField) else field.choices
+
+
 CHOICE_FIELDS = [
     pytest.param(model, field.name, id=f"{model._meta.label}.{field.name}")
     for model in _our_models()
     for field in model._meta.concrete_fields
-    if field.choices
+    if _choices_of(field)
 ]
 
 
@@ -546,7 +554,7 @@ def one_of_each(reviewer) -> dict[type[models.Model], models.Model]:
     other = Claim.objects.create(**claim_values(subject=claim.subject, polarity=Claim.Polarity.DENIES))
     source = factories.SourceFactory()
     verdict = make_verdict(claim, reviewer)
-    return {
+    rows: dict[type[models.Model], Any] = {
         Party: claim.asserted_by,
         Source: source,
         Entity: claim.subject,
@@ -558,9 +566,17 @@ def one_of_each(reviewer) -> dict[type[models.Model], models.Model]:
         Contradiction: make_contradiction(claim, other),
         ScanRun: ScanRun.objects.create(),
     }
+    # The change feed's row is written by triggers when the claim is.
+    rows[ClaimChange] = ClaimChange.objects.filter(claim=claim).first()
+    assert rows[ClaimChange] is not None
+    return rows
 
 
 def _invalid_value(field: models.Field) -> Any:
+    from django.contrib.postgres.fields import ArrayField
+
+    if isinstance(field, ArrayField):
+        return [_invalid_value(field.base_field)]
     valid = {value for value, _ in field.flatchoices}
     if isinstance(field, models.IntegerField):
         candidate: Any = max(valid) + 1
