@@ -745,3 +745,46 @@ def test_quantities_in_the_admin_are_not_rounded_away(world, analyst):
 
     assert response.status_code == 302, error_text(response)
     assert Claim.objects.get().quantity_best == Decimal("12.5")
+
+
+# --- Finding claims -------------------------------------------------------------------
+
+
+def test_the_claim_list_filters_by_status_party_predicate_and_subject(world, analyst):
+    rated = new_claim(world, asserted_by=world["aliyev"], statement="Rated claim")
+    verdict_record(claim=rated, rating=Status.FALSE, rationale="Contested.", reviewer=analyst)
+    hadrut = factories.EntityFactory(name="Hadrut")
+    other = factories.ClaimFactory(subject=hadrut, predicate=predicate("captured-by"), statement="Other claim")
+    client = logged_in(analyst)
+
+    def listed(**query: Any) -> set[int]:
+        response = client.get(url(Claim, "changelist"), query)
+        assert response.status_code == 200
+        return {claim.pk for claim in response.context["cl"].result_list}
+
+    assert listed(status__exact="false") == {rated.pk}
+    assert listed(asserted_by__id__exact=world["aliyev"].pk) == {rated.pk}
+    assert listed(predicate__id__exact=predicate("captured-by").pk) == {other.pk}
+    assert listed(subject__id__exact=hadrut.pk) == {other.pk}
+    assert listed(asserted_at__year="2020") == {rated.pk, other.pk}
+
+
+def test_the_claim_search_covers_the_statement_and_the_quote(world, analyst):
+    by_quote = new_claim(world, statement="Azerbaijan took Aghband", quote="liberated the village of Aghband")
+    by_statement = new_claim(world, statement="Armenian lines are collapsing", quote="")
+    client = logged_in(analyst)
+
+    def found(term: str) -> set[int]:
+        return {claim.pk for claim in client.get(url(Claim, "changelist"), {"q": term}).context["cl"].result_list}
+
+    assert found("liberated") == {by_quote.pk}
+    assert found("collapsing") == {by_statement.pk}
+
+
+@pytest.mark.parametrize("model", [Party, Source, Entity], ids=lambda m: m.__name__)
+def test_the_history_of_parties_sources_and_entities_is_shown(model, world, analyst):
+    obj = {Party: world["aliyev"], Source: world["southfront"], Entity: world["aghband"]}[model]
+
+    page = page_text(logged_in(analyst).get(url(model, "change", obj.pk)))
+
+    assert "cw-history" in page and "created" in page
