@@ -182,3 +182,26 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
     if app.conf.result_backend != previous_backend:
         app.conf.result_backend = previous_backend
         _reset_result_backend(app)
+
+
+@pytest.fixture
+def migration_data(transactional_db: Any) -> None:
+    """The rows the data migrations install (starter predicates, the three roles).
+
+    A transactional test's database is flushed after every such test, which removes them;
+    this runs the data migration again, with its historical models, as ``migrate`` does.
+    It is idempotent, so it is safe whatever ran before.
+    """
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection)
+    for (app_label, name), migration in sorted(loader.disk_migrations.items()):
+        if app_label != "claims" or "starter_vocabulary_and_roles" not in name:
+            continue
+        state = loader.project_state((app_label, name), at_end=False)
+        with connection.schema_editor() as schema_editor:
+            for operation in migration.operations:
+                if isinstance(operation, RunPython):
+                    operation.code(state.apps, schema_editor)

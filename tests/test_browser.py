@@ -24,8 +24,10 @@ PASSWORD = "correct horse battery staple"
 
 pytestmark = [
     pytest.mark.browser,
-    # The live server needs committed data; keep the starter vocabulary and groups from the migrations.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The live server needs committed data; ``migration_data`` restores the starter
+    # vocabulary and the roles, which an earlier transactional test's flush removes.
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("migration_data"),
 ]
 
 

@@ -414,9 +414,9 @@ def test_a_verdict_needs_a_rationale_and_a_known_rating(analyst):
     assert claim.status == Status.UNRATED
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_the_status_as_of_an_earlier_moment_is_the_verdict_then_in_force(analyst):
-    """Each service call is its own transaction here, so each verdict has its own time."""
+    """A verdict's time is its statement's (not its transaction's), so each has its own."""
     claim = new_claim()
     first = verdict_record(claim=claim, rating=Status.UNPROVEN, rationale="No evidence yet.", reviewer=analyst)
     second = verdict_record(
