@@ -7,22 +7,22 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 MAX_EVENTS = 50
 
 
 def _describe(diff: dict[str, Any] | None, data: dict[str, Any], label: str) -> SafeString:
     if label == "insert":
-        return format_html("created")
+        return mark_safe("created")  # noqa: S308  (a constant)
     if label == "delete":
-        return format_html("deleted")
+        return mark_safe("deleted")  # noqa: S308  (a constant)
     if not diff:
-        return format_html("—")
+        return mark_safe("—")  # noqa: S308  (a constant)
     hidden = {"updated_at", "search_vector", "period"}
     rows = [(name, before, after) for name, (before, after) in diff.items() if name not in hidden]
     if not rows:
-        return format_html("—")
+        return mark_safe("—")  # noqa: S308  (a constant)
     return format_html_join(
         "",
         "<div><b>{}</b>: <del>{}</del> → <ins>{}</ins></div>",
@@ -33,12 +33,12 @@ def _describe(diff: dict[str, Any] | None, data: dict[str, Any], label: str) -> 
 def history_html(obj: models.Model | None) -> SafeString:
     """An HTML table of the object's history, newest first."""
     if obj is None or obj.pk is None:
-        return format_html("<em>No history yet.</em>")
+        return mark_safe("<em>No history yet.</em>")  # noqa: S308  (a constant)
     from pghistory.models import Events
 
     events = list(Events.objects.tracks(obj).order_by("-pgh_created_at")[:MAX_EVENTS])
     if not events:
-        return format_html("<em>No history yet.</em>")
+        return mark_safe("<em>No history yet.</em>")  # noqa: S308  (a constant)
     user_ids = {int(e.pgh_context["user"]) for e in events if e.pgh_context and e.pgh_context.get("user")}
     users = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
 
