@@ -153,12 +153,12 @@ _CLOSE_REASON = """'The ' || replace(d.old_kind, '_', ' ') || ' rule no longer h
         WHEN NOT a.period && b.period THEN 'after an edit their periods no longer overlap.'
         ELSE 'after an edit the claims no longer disagree.' END"""
 
-# Reconcile the stored flags with the pairs found. ``found`` and ``existing`` are supplied
-# by the caller: one claim's pairs and flags (incremental) or all of them (full scan).
-# Parameters: %(explain_since)s - recompute the explanation of a flag whose claims changed
-# after this moment (the incremental check: always; the scan: since its previous run).
-RECONCILE = f"""
-WITH RECURSIVE
+# Reconciling the stored flags with the pairs found takes two parts: PLAN works out which
+# flags change and how (as CTEs: ``changed``), APPLY explains and writes them. ``{sources}``
+# supplies ``found`` and ``existing``: one claim's pairs and flags (incremental) or all of
+# them (full scan). %(explain_since)s: recompute the explanation of a flag whose claims
+# changed after this moment (the incremental check: always; the scan: since its last run).
+PLAN = f"""
 {{sources}},
 -- Each party's side: its topmost ancestor (a ministry belongs to its state). Depth-capped
 -- so that a cycle in the parent links cannot run away.
@@ -180,11 +180,10 @@ target AS (
            coalesce(f.claim_a_id, e.claim_a_id) AS claim_a_id,
            coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
            f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM 'dismissed' AS holds,
-           f.kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id, f.claims_changed_at,
-           e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
-           e.explanation AS old_explanation, e.rule AS old_rule, e.rule_version AS old_rule_version,
-           e.resolved_by_verdict_id AS old_resolved_id, e.integrity_alert_verdict_id AS old_alert_id,
-           e.updated_at AS old_updated_at,
+           f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
+           f.claims_changed_at, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
+           e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
+           e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
            CASE
                WHEN f.claim_a_id IS NULL THEN
                    CASE WHEN e.state IN ('open', 'confirmed', 'resolved') THEN 'closed' ELSE e.state END
@@ -198,8 +197,10 @@ target AS (
 ),
 decided AS (
     SELECT t.*,
+           CASE WHEN t.holds THEN t.found_kind ELSE t.old_kind END AS kind,
            CASE WHEN t.holds THEN CASE WHEN sa.side_id = sb.side_id THEN 'self' ELSE 'dispute' END
                 ELSE t.old_relation END AS relation,
+           CASE WHEN t.holds THEN {RULE_VERSION} ELSE t.old_rule_version END AS rule_version,
            CASE WHEN t.new_state = 'resolved' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
            CASE WHEN t.holds AND t.new_state IN ('open', 'confirmed') THEN t.alert_by_id END AS new_alert_id
     FROM target t
@@ -213,16 +214,16 @@ changed AS (
        OR d.new_resolved_id IS DISTINCT FROM d.old_resolved_id
        OR d.new_alert_id IS DISTINCT FROM d.old_alert_id
        OR (d.holds AND (d.kind <> d.old_kind OR d.relation <> d.old_relation
-                        OR d.old_rule_version <> {RULE_VERSION}
+                        OR d.rule_version <> d.old_rule_version
                         OR (d.claims_changed_at > d.old_updated_at
                             AND d.claims_changed_at > %(explain_since)s::timestamptz)))
-),
+)"""  # noqa: S608 - constant fragments
+
+APPLY = f"""
 explained AS (
     SELECT d.*,
-           CASE WHEN d.holds THEN d.kind ELSE d.old_kind END AS final_kind,
-           CASE WHEN d.holds THEN {_RULE_OF_KIND} ELSE d.old_rule END AS final_rule,
-           CASE WHEN d.holds THEN {RULE_VERSION} ELSE d.old_rule_version END AS final_rule_version,
-           CASE WHEN d.holds THEN {_EXPLANATION} ELSE d.old_explanation END AS final_explanation,
+           CASE WHEN d.holds THEN {_RULE_OF_KIND} END AS rule,
+           CASE WHEN d.holds THEN {_EXPLANATION} END AS explanation,
            CASE
                WHEN d.new_state IS NOT DISTINCT FROM d.old_state THEN NULL  -- keep the reason
                WHEN d.new_state = 'closed' THEN {_CLOSE_REASON}
@@ -257,10 +258,9 @@ inserted AS (
     INSERT INTO claims_contradiction (
         claim_a_id, claim_b_id, kind, relation, explanation, rule, rule_version, state, state_reason,
         state_changed_at, resolved_by_verdict_id, integrity_alert_verdict_id, integrity_alert_at, updated_at)
-    SELECT x.claim_a_id, x.claim_b_id, x.final_kind, x.relation, x.final_explanation, x.final_rule,
-           x.final_rule_version, x.new_state, coalesce(x.new_reason, ''),
-           CASE WHEN x.new_state <> 'open' THEN now() END, x.new_resolved_id, x.new_alert_id,
-           CASE WHEN x.new_alert_id IS NOT NULL THEN now() END, now()
+    SELECT x.claim_a_id, x.claim_b_id, x.kind, x.relation, x.explanation, x.rule, x.rule_version,
+           x.new_state, coalesce(x.new_reason, ''), CASE WHEN x.new_state <> 'open' THEN now() END,
+           x.new_resolved_id, x.new_alert_id, CASE WHEN x.new_alert_id IS NOT NULL THEN now() END, now()
     FROM explained x WHERE x.id IS NULL
     ON CONFLICT ON CONSTRAINT contradiction_pair_unique DO NOTHING
     RETURNING state
@@ -277,16 +277,16 @@ updated AS (
         integrity_alert_at = CASE WHEN x.new_alert_id IS NULL THEN NULL
                                   WHEN x.new_alert_id = c.integrity_alert_verdict_id THEN c.integrity_alert_at
                                   ELSE now() END,
-        kind = x.final_kind, relation = x.relation, explanation = x.final_explanation,
-        rule = x.final_rule, rule_version = x.final_rule_version,
+        kind = x.kind, relation = x.relation, rule_version = x.rule_version,
+        explanation = coalesce(x.explanation, c.explanation), rule = coalesce(x.rule, c.rule),
         updated_at = now()
     FROM explained x
     WHERE c.id = x.id
       AND c.xmin = x.e_xmin  -- unchanged since read; else a newer writer (or a reviewer) wins
       AND (c.state, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.kind, c.relation,
-           c.explanation, c.rule, c.rule_version)
-          IS DISTINCT FROM (x.new_state, x.new_resolved_id, x.new_alert_id, x.final_kind, x.relation,
-                            x.final_explanation, x.final_rule, x.final_rule_version)
+           c.rule_version, c.explanation, c.rule)
+          IS DISTINCT FROM (x.new_state, x.new_resolved_id, x.new_alert_id, x.kind, x.relation,
+                            x.rule_version, coalesce(x.explanation, c.explanation), coalesce(x.rule, c.rule))
     RETURNING x.old_state, c.state
 )
 SELECT (SELECT count(*) FROM inserted) AS opened,
@@ -298,7 +298,13 @@ SELECT (SELECT count(*) FROM inserted) AS opened,
        (SELECT count(*) FROM updated) AS updated
 """  # noqa: S608 - constant fragments
 
-# One claim's pairs (it may be either member of a pair) and flags.
+# The flag columns the plan compares (not the explanation: the plan stays narrow).
+_EXISTING = """SELECT c.id, c.xmin AS row_xmin, c.claim_a_id, c.claim_b_id, c.state, c.kind, c.relation,
+           c.rule_version, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.updated_at
+    FROM claims_contradiction c"""
+
+# The incremental check: one statement over one claim's pairs (it may be either member of
+# a pair) and flags.
 _CLAIM_SOURCES = f"""
 found AS (
     {PAIRS.format(scope="a.id = %(claim_id)s")}
@@ -306,17 +312,23 @@ found AS (
     {PAIRS.format(scope="b.id = %(claim_id)s")}
 ),
 existing AS (
-    SELECT c.*, c.xmin AS row_xmin FROM claims_contradiction c
+    {_EXISTING}
     WHERE c.claim_a_id = %(claim_id)s OR c.claim_b_id = %(claim_id)s
 )"""  # noqa: S608 - constant fragments
-RECONCILE_CLAIM = RECONCILE.format(sources=_CLAIM_SOURCES)
+RECONCILE_CLAIM = "WITH RECURSIVE " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY
 
-# The full scan first writes all pairs to a temporary table: a plain CREATE TABLE AS may run
-# as a parallel query, which a statement that writes (the reconciliation) may not.
+# The full scan: the same SQL in three statements, through temporary tables. A plain
+# CREATE TABLE AS may run as a parallel query (a statement that writes may not), and the
+# planner plans the writing statement from the real number of changed flags (usually
+# none) instead of guessing that every pair changes.
+_ALL_SOURCES = f"found AS (SELECT * FROM cw_found), existing AS ({_EXISTING})"  # noqa: S608 - constants
 FIND_ALL_PAIRS = "CREATE TEMPORARY TABLE cw_found ON COMMIT DROP AS " + PAIRS.format(scope="true")
-RECONCILE_ALL = RECONCILE.format(
-    sources="found AS (SELECT * FROM cw_found), existing AS (SELECT c.*, c.xmin AS row_xmin FROM claims_contradiction c)"
+PLAN_ALL = (
+    "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH RECURSIVE "  # noqa: S608 - constants
+    + PLAN.format(sources=_ALL_SOURCES)
+    + " SELECT * FROM changed"
 )
+APPLY_ALL = "WITH changed AS (SELECT * FROM cw_changed)," + APPLY  # noqa: S608 - constants
 
 # Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
 # and those of the claims it is flagged with (which differ after an edit of its subject).
@@ -331,6 +343,12 @@ SELECT count(pg_advisory_xact_lock({GROUP_LOCK_CLASS}, g.key)) FROM (
     ORDER BY key
 ) g
 """  # noqa: S608 - constant fragments
+
+
+# Check foreign keys as each statement ends instead of at commit. Deferred checks queue up
+# behind every history row the flag triggers write, and PostgreSQL revisits that queue
+# after each of them: writing 200,000 flags took minutes instead of seconds.
+IMMEDIATE_CONSTRAINTS = "SET CONSTRAINTS ALL IMMEDIATE"
 
 
 @dataclass(frozen=True)
@@ -362,6 +380,7 @@ def claim_check(*, claim_id: int) -> Outcome:
     """
     with pghistory.context(actor="contradiction-engine", check="claim", claim=claim_id), transaction.atomic():
         with connection.cursor() as cursor:
+            cursor.execute(IMMEDIATE_CONSTRAINTS)
             # Wait for a running full scan, then for checks of the same groups.
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [ENGINE_LOCK])
             cursor.execute(LOCK_CLAIM_GROUPS, {"claim_id": claim_id})
@@ -397,11 +416,10 @@ def contradiction_scan(*, triggered_by: str = "", progress: Progress = _quiet) -
     Catches whatever the incremental checks missed (a broker that was down, a worker
     killed mid-task, a bulk edit in SQL). Returns ``None`` without scanning when another
     scan is running. ``progress(phase, figures)`` is told about each phase as it ends.
-    Call outside a transaction: the run is recorded as running before the scan starts, and
-    the scan itself is one transaction, so a scan that dies changes no flag.
+    Call it outside a transaction (beat and the command do): then the run shows as running
+    while it runs, and the scan itself is one transaction, so a scan that dies changes no
+    flag. Inside a caller's transaction it still works, as part of that transaction.
     """
-    if connection.in_atomic_block:
-        raise RuntimeError("contradiction_scan() runs its own transactions; call it outside one")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK])
         row = cursor.fetchone()
@@ -439,19 +457,29 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                 _scan_settings(cursor)
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
                 progress("locked", {"seconds": time.perf_counter() - started})
-                cursor.execute("SELECT count(*) FROM claims_claim WHERE retracted_at IS NULL")
+                # Every claim is read: a retracted one to close its flags. (Counted from an
+                # index, without reading the table.)
+                cursor.execute("SELECT count(*) FROM claims_claim")
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
                 cursor.execute(FIND_ALL_PAIRS)
                 pairs = cursor.rowcount
                 progress("found", {"pairs": pairs, "seconds": time.perf_counter() - started})
-                # The reconciliation joins the pairs with the flags: plan it with real
-                # figures, and with the planner's usual choices back.
-                cursor.execute("ANALYZE cw_found")
+                # The rest joins the pairs with the flags and a few rows with the claims:
+                # give the planner its usual choices back. (It sizes cw_found from its pages.)
                 cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
-                cursor.execute(RECONCILE_ALL, {"explain_since": explain_since})
+                cursor.execute(PLAN_ALL, {"explain_since": explain_since})
+                changing = cursor.rowcount
+                cursor.execute("ANALYZE cw_changed")
+                cursor.execute(APPLY_ALL, {})  # with parameters, so that %% reads as %
                 outcome = Outcome.from_row(cursor.fetchone())
-                progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
+                # Gone at commit anyway; dropped (and the settings put back) now for a caller
+                # whose transaction goes on.
+                cursor.execute("DROP TABLE cw_found, cw_changed")
+                cursor.execute("SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
+                progress(
+                    "reconciled", {"changing": changing, **outcome.__dict__, "seconds": time.perf_counter() - started}
+                )
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(
             status=ScanRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -483,3 +511,4 @@ def _scan_settings(cursor: Any) -> None:
     """
     cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
     cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off")
+    cursor.execute(IMMEDIATE_CONSTRAINTS)

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -28,10 +29,31 @@ app.conf.update(
     task_ignore_result=True,
     result_expires=3600,
     broker_connection_retry_on_startup=True,
+    # Tasks are published after a write commits. When the broker is down the write is saved
+    # anyway and the periodic contradiction scan catches up, so a publish must fail at once
+    # rather than hold the request for the default ~6 s of reconnecting: one quick retry,
+    # and a short connect timeout (Redis; AMQP uses broker_connection_timeout).
+    broker_transport_options={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+        "socket_connect_timeout": 2,
+    },
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     timezone="UTC",
 )
 app.autodiscover_tasks()
+
+# Beat's periodic jobs. django-celery-beat's DatabaseScheduler copies them into its tables
+# at start-up, where an admin can see them (and pause them).
+app.conf.beat_schedule = {
+    "contradiction-scan": {
+        "task": "claims.contradiction_scan",
+        "schedule": float(settings.CONTRADICTION_SCAN_INTERVAL_SECONDS),
+        "kwargs": {"triggered_by": "beat"},
+    },
+}
 
 
 @app.task(name="project.health", ignore_result=False, acks_late=False)
