@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("project.api.urls", namespace="api")),
 ]
 
-# JSON errors, in the API's one shape, for unknown /api/ URLs and server errors there.
+# JSON errors, in the API's one shape, for what Django answers before a view runs under
+# /api/ (an unknown URL, too many query parameters) and for server errors there.
+handler400 = "project.api.errors.handler400"
 handler404 = "project.api.errors.handler404"
 handler500 = "project.api.errors.handler500"

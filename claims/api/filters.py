@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict
-from project.api.filters import id_filter, text_filter
+from project.api.filters import bool_filter, id_filter, text_filter, url_filter
 from sources.urlnorm import InvalidURL, normalize_url
 
 
@@ -63,10 +63,8 @@ class ClaimFilter(PeriodFilterSet):
     )
     about = id_filter("About this entity or any place within it (part_of).", method="filter_about")
     predicate = text_filter("The predicate's slug, e.g. controlled-by.", max_length=60, field_name="predicate__slug")
-    source_url = text_filter(
-        "Appears in the source with this URL (normalised, as sources are stored).",
-        max_length=2000,
-        method="filter_source_url",
+    source_url = url_filter(
+        "Appears in the source with this URL (normalised, as sources are stored).", method="filter_source_url"
     )
     asserted_after = django_filters.IsoDateTimeFilter(
         field_name="asserted_at", lookup_expr="gte", help_text="Asserted at or after."
@@ -84,7 +82,7 @@ class ClaimFilter(PeriodFilterSet):
         max_length=500,
         method="filter_q",
     )
-    retracted = django_filters.BooleanFilter(method="filter_retracted", help_text="Only retracted, or only not.")
+    retracted = bool_filter("Only retracted, or only not.", method="filter_retracted")
     review_state = django_filters.ChoiceFilter(choices=Claim.ReviewState.choices)
 
     class Meta:
@@ -164,7 +162,9 @@ class ContradictionFilter(PeriodFilterSet):
 class VerdictFilter(django_filters.FilterSet):
     claim = id_filter("Verdicts of this claim.", field_name="claim_id")
     rating = django_filters.MultipleChoiceFilter(choices=Rating.choices, help_text="Repeatable.")
-    published = django_filters.BooleanFilter(field_name="published_at", lookup_expr="isnull", exclude=True)
+    published = bool_filter(
+        "Only published verdicts, or only unpublished.", field_name="published_at", lookup_expr="isnull", exclude=True
+    )
 
     class Meta:
         model = Verdict

@@ -7,7 +7,6 @@ serializers parse and check input, then hand it to ``claims.services``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,6 +24,19 @@ from claims.models import (
     Status,
 )
 from claims.services import Appearance
+from project.api.fields import (
+    QuantityField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateField,
+    StrictDateTimeField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    StrictRegexField,
+    StrictSlugRelatedField,
+)
+from project.api.filters import URL_PATTERN
 from sources.models import Party, Source
 from sources.urlnorm import InvalidURL, normalize_url
 
@@ -141,35 +153,35 @@ class ClaimDetailDocument(ClaimSummaryDocument):
 
 
 class AppearanceInput(serializers.Serializer[Any]):
-    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())  # type: ignore[assignment]
-    role = serializers.ChoiceField(choices=ClaimSource.Role.choices, default=ClaimSource.Role.REPORT)
-    excerpt = serializers.CharField(allow_blank=True, default="", help_text="Verbatim, as in the source.")
-    locator = serializers.CharField(allow_blank=True, default="", max_length=100)
+    source = StrictPrimaryKeyRelatedField(queryset=Source.objects.all())  # type: ignore[assignment]
+    role = StrictChoiceField(choices=ClaimSource.Role.choices, default=ClaimSource.Role.REPORT)
+    excerpt = StrictCharField(allow_blank=True, default="", help_text="Verbatim, as in the source.")
+    locator = StrictCharField(allow_blank=True, default="", max_length=100)
 
 
 class ClaimFieldsInput(serializers.Serializer[Any]):
     """The editable fields of a claim. The value fields must fit the predicate's value type."""
 
-    subject = serializers.PrimaryKeyRelatedField(queryset=Entity.objects.all())
-    predicate = serializers.SlugRelatedField(slug_field="slug", queryset=Predicate.objects.all())
-    object_entity = serializers.PrimaryKeyRelatedField(queryset=Entity.objects.all(), allow_null=True, required=False)
-    quantity_low = decimal_field(allow_null=True, required=False)
-    quantity_best = decimal_field(allow_null=True, required=False)
-    quantity_high = decimal_field(allow_null=True, required=False)
-    text_value = serializers.CharField(allow_blank=True, required=False)
-    polarity = serializers.ChoiceField(choices=Claim.Polarity.choices, required=False)
-    valid_from = serializers.DateField(
+    subject = StrictPrimaryKeyRelatedField(queryset=Entity.objects.all())
+    predicate = StrictSlugRelatedField(slug_field="slug", queryset=Predicate.objects.all())
+    object_entity = StrictPrimaryKeyRelatedField(queryset=Entity.objects.all(), allow_null=True, required=False)
+    quantity_low = QuantityField(allow_null=True, required=False)
+    quantity_best = QuantityField(allow_null=True, required=False)
+    quantity_high = QuantityField(allow_null=True, required=False)
+    text_value = StrictCharField(allow_blank=True, required=False)
+    polarity = StrictChoiceField(choices=Claim.Polarity.choices, required=False)
+    valid_from = StrictDateField(
         allow_null=True, required=False, help_text="Defaults to the day of asserted_at (as does valid_until)."
     )
-    valid_from_precision = serializers.ChoiceField(choices=PeriodPrecision.choices, required=False)
-    valid_until = serializers.DateField(allow_null=True, required=False, help_text="Null is open-ended.")
-    valid_until_precision = serializers.ChoiceField(choices=PeriodPrecision.choices, required=False)
-    asserted_by = serializers.PrimaryKeyRelatedField(queryset=Party.objects.all())
-    asserted_at = serializers.DateTimeField()
-    statement = serializers.CharField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
-    quote = serializers.CharField(allow_blank=True, required=False)
-    hedge = serializers.ChoiceField(choices=Claim.Hedge.choices, required=False)
-    credibility = serializers.ChoiceField(choices=Claim.Credibility.choices, required=False)
+    valid_from_precision = StrictChoiceField(choices=PeriodPrecision.choices, required=False)
+    valid_until = StrictDateField(allow_null=True, required=False, help_text="Null is open-ended.")
+    valid_until_precision = StrictChoiceField(choices=PeriodPrecision.choices, required=False)
+    asserted_by = StrictPrimaryKeyRelatedField(queryset=Party.objects.all())
+    asserted_at = StrictDateTimeField()
+    statement = StrictCharField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
+    quote = StrictCharField(allow_blank=True, required=False)
+    hedge = StrictChoiceField(choices=Claim.Hedge.choices, required=False)
+    credibility = StrictChoiceField(choices=Claim.Credibility.choices, required=False)
 
     def check_period_and_quantity(self, attrs: dict[str, Any], current: Claim | None = None) -> None:
         """Field-named errors for the rules the database also keeps (so a client learns
@@ -208,11 +220,11 @@ class ClaimCreateInput(ClaimFieldsInput):
 
 
 class ClaimUpdateInput(ClaimFieldsInput):
-    review_state = serializers.ChoiceField(choices=Claim.ReviewState.choices, required=False)
+    review_state = StrictChoiceField(choices=Claim.ReviewState.choices, required=False)
 
 
 class RetractInput(serializers.Serializer[Any]):
-    reason = serializers.CharField(help_text="Why the claim is withdrawn.")
+    reason = StrictCharField(help_text="Why the claim is withdrawn.")
 
 
 # --- Verification status --------------------------------------------------------------
@@ -239,15 +251,15 @@ class StatusLookupDocument(serializers.Serializer[Any]):
 
 class StatusLookupInput(serializers.Serializer[Any]):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         max_length=MAX_STATUS_IDS,
         required=False,
         help_text=f"Up to {MAX_STATUS_IDS} claim ids.",
     )
-    url = serializers.CharField(
-        max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
+    url = StrictRegexField(
+        URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
     )
-    as_of = serializers.DateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+    as_of = StrictDateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
 
     def validate_url(self, value: str) -> str:
         try:
@@ -318,11 +330,11 @@ class VerdictDocument(serializers.Serializer[Any]):
 
 
 class VerdictInput(serializers.Serializer[Any]):
-    claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.all())
-    rating = serializers.ChoiceField(choices=Rating.choices)
-    rationale = serializers.CharField()
-    evidence = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), many=True, required=False)
-    publish = serializers.BooleanField(default=False, help_text="Publish at once (for ClaimReview).")
+    claim = StrictPrimaryKeyRelatedField(queryset=Claim.objects.all())
+    rating = StrictChoiceField(choices=Rating.choices)
+    rationale = StrictCharField()
+    evidence = StrictPrimaryKeyRelatedField(queryset=Source.objects.all(), many=True, required=False)
+    publish = StrictBooleanField(default=False, help_text="Publish at once (for ClaimReview).")
 
 
 # --- Contradictions -------------------------------------------------------------------
@@ -351,17 +363,19 @@ class ContradictionDocument(serializers.Serializer[Any]):
 
 
 class ConfirmInput(serializers.Serializer[Any]):
-    note = serializers.CharField(allow_blank=True, default="", help_text="Optional: why it is a real conflict.")
+    note = StrictCharField(allow_blank=True, default="", help_text="Optional: why it is a real conflict.")
 
 
 class DismissInput(serializers.Serializer[Any]):
-    reason = serializers.CharField(help_text="Why the flag is wrong.")
+    reason = StrictCharField(help_text="Why the flag is wrong.")
 
 
 # --- Entities, predicates, parties' records ---------------------------------------------
 
 
 class EntitySerializer(serializers.ModelSerializer[Entity]):
+    same_as = serializers.CharField(allow_blank=True, help_text="An authority link (a URL, e.g. Wikidata), or empty.")
+
     class Meta:
         model = Entity
         fields = [
@@ -396,7 +410,3 @@ class PartyRecordDocument(serializers.Serializer[Any]):
         help_text="Claims that some verdict, recorded after the claim was made, rated false or mostly false "
         "(whatever their status now)."
     )
-
-
-def as_of_default() -> dt.datetime | None:
-    return None

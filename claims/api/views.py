@@ -18,10 +18,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from claims.api import documents
 from claims.api.claimreview import claim_review
@@ -68,10 +66,11 @@ from claims.services import (
     verdict_publish,
     verdict_record,
 )
-from project.api.conditional import etag_for, require_if_match
-from project.api.errors import PreconditionRequired
+from project.api.conditional import IF_MATCH_PATTERN, check_if_match, etag_for, if_match_tags
+from project.api.filters import URL_PATTERN
 from project.api.renderers import JSONLDRenderer, dumps
 from project.api.schema import link
+from project.api.views import APIView, GenericAPIView
 from sources.models import Party, Source
 
 VIEW_CLAIM = ("claims.view_claim",)
@@ -82,7 +81,7 @@ ETAG_HEADER = OpenApiParameter(
     description="The version of this representation: send it back as If-Match to change the claim.",
 )  # fmt: skip
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "If-Match", {"type": "string", "pattern": IF_MATCH_PATTERN}, OpenApiParameter.HEADER, required=True,
     description="The ETag from your GET. A stale tag gets 412 (someone changed the claim); none gets 428.",
 )  # fmt: skip
 AS_OF = OpenApiParameter(
@@ -141,6 +140,8 @@ class ClaimListView(GenericAPIView[Claim]):
         return Response(document, status=201, headers={"Location": location, "ETag": _etag(document)})
 
 
+for _target in ("claims_retrieve", "claims_status", "claims_claim_review", "claims_partial_update"):
+    link("claims_list", "200", _target, _target, {"id": "$response.body#/results/0/id"})
 link("claims_create", "201", "GetClaim", "claims_retrieve", {"id": "$response.body#/id"})
 link("claims_create", "201", "PatchClaim", "claims_partial_update",
      {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"})  # fmt: skip
@@ -183,15 +184,14 @@ class ClaimDetailView(APIView):
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         if not Claim.objects.filter(pk=pk).exists():
             raise NotFound("No claim with this id.")
-        if not request.headers.get("If-Match", "").strip():
-            raise PreconditionRequired()
+        tags = if_match_tags(request)
         serializer = ClaimUpdateInput(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             # The row lock makes "compare the ETag, then write" one step: a second writer
             # holding the same ETag waits here, then finds it stale (412).
             claim = Claim.objects.select_for_update().get(pk=pk)
-            require_if_match(request, _etag(_claim_document(pk)))
+            check_if_match(tags, _etag(_claim_document(pk)))
             serializer.check_period_and_quantity(serializer.validated_data, claim)
             claim_update(claim=claim, data=dict(serializer.validated_data))
         document = _claim_document(pk)
@@ -292,7 +292,7 @@ STATUS_PARAMETERS = [
         description="Up to 1000 claim ids, comma-separated. For longer lists, POST.",
     ),
     OpenApiParameter(
-        "url", {"type": "string", "maxLength": 2000}, OpenApiParameter.QUERY,
+        "url", {"type": "string", "maxLength": 2000, "pattern": URL_PATTERN}, OpenApiParameter.QUERY,
         description="The claims appearing in the source with this URL (normalised as sources are stored).",
     ),
     AS_OF,
@@ -304,6 +304,7 @@ class StatusLookupView(APIView):
 
     throttle_scope = "status"
     read_only_post = True
+    extra_error_statuses = {"GET": ["414"]}
     required_permissions = {"GET": VIEW_CLAIM, "POST": VIEW_CLAIM}
 
     @extend_schema(operation_id="status_lookup", tags=["status"], parameters=STATUS_PARAMETERS,
@@ -313,7 +314,8 @@ class StatusLookupView(APIView):
         data: dict[str, Any] = {}
         ids = ",".join(request.query_params.getlist("ids"))
         if ids:
-            data["ids"] = ids.split(",")
+            # Text by nature: digits become ids; anything else is left for the serializer to refuse.
+            data["ids"] = [int(part) if part.isdigit() and len(part) <= 19 else part for part in ids.split(",")]
         for name in ("url", "as_of"):
             if name in request.query_params:
                 data[name] = request.query_params[name]
@@ -440,6 +442,7 @@ class VerdictListView(GenericAPIView[Verdict]):
         return Response(_verdict_document(verdict.pk), status=201, headers={"Location": location})
 
 
+link("verdicts_list", "200", "GetVerdict", "verdicts_retrieve", {"id": "$response.body#/results/0/id"})
 link("verdicts_create", "201", "GetVerdict", "verdicts_retrieve", {"id": "$response.body#/id"})
 link("verdicts_create", "201", "PublishVerdict", "verdicts_publish", {"id": "$response.body#/id"})
 link("verdicts_create", "201", "ClaimReview", "claims_claim_review", {"id": "$response.body#/claim"})
@@ -487,6 +490,11 @@ class ContradictionListView(GenericAPIView[Contradiction]):
         queryset = self.filter_queryset(self.get_queryset()).values(*documents.contradiction_values())
         rows = self.paginate_queryset(queryset)  # type: ignore[arg-type]
         return self.get_paginated_response(documents.contradictions(rows))  # type: ignore[arg-type]
+
+
+for _target in ("contradictions_retrieve", "contradictions_confirm", "contradictions_dismiss"):
+    link("contradictions_list", "200", _target, _target, {"id": "$response.body#/results/0/id"})
+    link("contradictions_retrieve", "200", _target, _target, {"id": "$request.path.id"})
 
 
 class ContradictionDetailView(APIView):
@@ -541,6 +549,10 @@ class EntityListView(GenericAPIView[Entity]):
         return self.get_paginated_response(EntitySerializer(page, many=True).data)
 
 
+for _target in ("entities_retrieve", "entities_timeline"):
+    link("entities_list", "200", _target, _target, {"id": "$response.body#/results/0/id"})
+
+
 class EntityDetailView(APIView):
     required_permissions = {"GET": ("claims.view_entity",)}
 
@@ -586,6 +598,9 @@ class PredicateListView(GenericAPIView[Predicate]):
         """The relations claims assert: controlled by, captured by, casualties…"""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(PredicateSerializer(page, many=True).data)
+
+
+link("predicates_list", "200", "GetPredicate", "predicates_retrieve", {"slug": "$response.body#/results/0/slug"})
 
 
 class PredicateDetailView(APIView):

@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import APIException, ErrorDetail, NotFound, PermissionDenied, ValidationError
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -126,6 +127,10 @@ def _translate(exc: Exception) -> Exception:
         constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
         message = f"The change breaks the rule {constraint!r}." if constraint else "The change breaks a data rule."
         return Conflict(detail=message)
+    if isinstance(exc, Http404):
+        return NotFound()  # not Django's "No <Model> matches the given query."
+    if isinstance(exc, DjangoPermissionDenied):
+        return PermissionDenied()
     if isinstance(exc, DataError):
         return ValidationError(detail={NON_FIELD_ERRORS: [ErrorDetail(f"A value is out of range: {exc}", "invalid")]})
     return exc
@@ -163,6 +168,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view runs: too many query parameters, a bad Host."""
+    if _is_api(request):
+        detail = "The request is malformed" + (f": {exception}" if exception else ".")
+        return JsonResponse(error_body(status_code=400, code="bad_request", detail=detail), status=400)
+    return defaults.bad_request(request, exception)  # type: ignore[arg-type]
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -10,6 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 
 MAX_ID = 2**63 - 1
 TEXT_MAX_LENGTH = 200
+# An absolute http(s) URL, the shape sources.urlnorm.normalize_url accepts.
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:\[\]]+(:[0-9]{1,4})?([/?#]\S*)?$"
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -34,3 +36,31 @@ def text_filter(help_text: str, max_length: int = TEXT_MAX_LENGTH, **kwargs: Any
     return extend_schema_field({"type": "string", "maxLength": max_length})(  # type: ignore[no-any-return]
         django_filters.CharFilter(help_text=help_text, max_length=max_length, **kwargs)
     )
+
+
+def url_filter(help_text: str, **kwargs: Any) -> django_filters.CharFilter:
+    return extend_schema_field({"type": "string", "maxLength": 2000, "pattern": URL_PATTERN})(  # type: ignore[no-any-return]
+        django_filters.CharFilter(help_text=help_text, max_length=2000, **kwargs)
+    )
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is an error, not "no filter"."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+
+class BoolFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def bool_filter(help_text: str, **kwargs: Any) -> BoolFilter:
+    return extend_schema_field({"type": "boolean"})(BoolFilter(help_text=help_text, **kwargs))  # type: ignore[no-any-return]

@@ -15,11 +15,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from claims.models import UserAPIKey
+from project.api.schema import link
+from project.api.views import APIView
 
-MAX_ACTIVE_KEYS = 20
+MAX_LISTED_KEYS = 500
 
 
 class KeyDocument(serializers.Serializer[Any]):
@@ -57,8 +58,8 @@ class KeyListView(APIView):
 
     @extend_schema(operation_id="keys_list", tags=["keys"], responses=KeyDocument(many=True))
     def get(self, request: Request) -> Response:
-        """Your API keys (never the keys themselves), newest first."""
-        keys = UserAPIKey.objects.filter(user=request.user).order_by("-created")[: MAX_ACTIVE_KEYS * 5]
+        """Your active API keys (never the keys themselves), newest first."""
+        keys = UserAPIKey.objects.filter(user=request.user, revoked=False).order_by("-created")[:MAX_LISTED_KEYS]
         return Response([_document(key) for key in keys])
 
     @extend_schema(operation_id="keys_create", tags=["keys"], request=KeyInput, responses={201: NewKeyDocument})
@@ -66,8 +67,6 @@ class KeyListView(APIView):
         """Create a key for yourself; it carries your role. The response is the only time you see it."""
         serializer = KeyInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if UserAPIKey.objects.filter(user=request.user, revoked=False).count() >= MAX_ACTIVE_KEYS:
-            raise serializers.ValidationError({"name": [f"You have {MAX_ACTIVE_KEYS} active keys: revoke one first."]})
         key, secret = UserAPIKey.objects.create_key(
             user=request.user, name=serializer.validated_data["name"],
             expiry_date=serializer.validated_data.get("expiry_date"),
@@ -75,18 +74,26 @@ class KeyListView(APIView):
         return Response({**_document(key), "key": secret}, status=201)  # type: ignore[arg-type]
 
 
+link("keys_create", "201", "GetKey", "keys_retrieve", {"prefix": "$response.body#/prefix"})
+link("keys_create", "201", "RevokeKey", "keys_revoke", {"prefix": "$response.body#/prefix"})
+
+
 class KeyDetailView(APIView):
     required_permissions = {"GET": AUTHENTICATED, "DELETE": AUTHENTICATED}
 
     @extend_schema(operation_id="keys_retrieve", tags=["keys"], responses=KeyDocument)
     def get(self, request: Request, prefix: str) -> Response:
-        return Response(_document(get_object_or_404(UserAPIKey, user=request.user, prefix=prefix)))
+        return Response(_document(get_object_or_404(UserAPIKey, user=request.user, prefix=prefix, revoked=False)))
 
     @extend_schema(operation_id="keys_revoke", tags=["keys"], responses={204: None})
     def delete(self, request: Request, prefix: str) -> Response:
-        """Revoke one of your keys, for good. It is kept, marked revoked."""
-        key = get_object_or_404(UserAPIKey, user=request.user, prefix=prefix)
-        if not key.revoked:
-            key.revoked = True
-            key.save(update_fields=["revoked"])
+        """Revoke one of your keys, for good. The API then knows it no more (404); the record is kept."""
+        key = get_object_or_404(UserAPIKey, user=request.user, prefix=prefix, revoked=False)
+        if isinstance(request.auth, UserAPIKey) and request.auth.pk == key.pk:
+            # A client that revokes the key it is holding locks itself out mid-run.
+            raise serializers.ValidationError(
+                {"prefix": ["This is the key you are using: revoke it with another key or in a browser session."]}
+            )
+        key.revoked = True
+        key.save(update_fields=["revoked"])
         return Response(status=204)

@@ -18,6 +18,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object.",
     "409": "The change conflicts with the current data.",
     "412": "If-Match does not match the current ETag: someone changed it since you read it.",
+    "414": "The URL is too long for the server (its request-line limit): send the same query as a POST.",
     "415": "The body is not application/json.",
     "428": "If-Match is required: send the ETag from your GET.",
     "429": "Too many requests for this key in this scope; see Retry-After.",
@@ -31,7 +32,7 @@ class AutoSchema(openapi.AutoSchema):
         has_body = method in WRITE_METHODS and bool(self._get_request_body())  # type: ignore[no-untyped-call]
         has_query = any(p.get("in") == "query" for p in self._get_parameters())
         codes = ["401", "403", "429"]
-        if has_body or has_query or method in WRITE_METHODS:
+        if has_body or has_query or method in WRITE_METHODS or method == "DELETE":
             codes.append("400")  # writes also answer 400 for the domain's rules (services)
         if "{" in self.path:
             codes.append("404")
@@ -41,13 +42,17 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("409")
         if method in ("PUT", "PATCH"):
             codes += ["412", "428"]
+        codes += getattr(view, "extra_error_statuses", {}).get(method, [])
         return codes
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for code in self._error_statuses():
             if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code)  # type: ignore[no-untyped-call]
+                # Errors are JSON, also where the success is another type (JSON-LD): URL
+                # routing answers before the view, and clients parse one error shape.
+                media_types = sorted({*self.map_renderers("media_type"), "application/json"})
+                response = self._get_response_for_code(ErrorSerializer, code, media_types)  # type: ignore[no-untyped-call]
                 response["description"] = ERROR_DESCRIPTIONS[code]
                 responses[code] = response
         return dict(sorted(responses.items()))

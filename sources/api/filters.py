@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import F, Func, Q, TextField, Value
 from rest_framework.exceptions import ValidationError
 
-from project.api.filters import id_filter, text_filter
+from project.api.filters import id_filter, text_filter, url_filter
 from sources.models import Party, Reliability, Source
 from sources.urlnorm import InvalidURL, normalize_url
 
@@ -38,7 +38,7 @@ class SourceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Source.Kind.choices)
     publisher = id_filter("Published by this party.", field_name="publisher_id")
     republished_from = id_filter("Copies of this source.", field_name="republished_from_id")
-    url = text_filter("This URL (normalised, as sources are stored).", max_length=2000, method="filter_url")
+    url = url_filter("This URL (normalised, as sources are stored).", method="filter_url")
     q = text_filter("Title contains (case-insensitive).", field_name="title", lookup_expr="icontains")
 
     class Meta:

@@ -16,6 +16,7 @@ class PartyRef(serializers.Serializer[Any]):
 
 class PartySerializer(serializers.ModelSerializer[Party]):
     parent = PartyRef(allow_null=True, help_text="The party this one belongs to (its side is the top-most).")
+    same_as = serializers.CharField(allow_blank=True, help_text="An authority link (a URL, e.g. Wikidata), or empty.")
 
     class Meta:
         model = Party
@@ -26,7 +27,8 @@ class PartySerializer(serializers.ModelSerializer[Party]):
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
     publisher = PartyRef(allow_null=True)
-    url = serializers.URLField(allow_null=True, help_text="Normalised.")
+    url = serializers.URLField(allow_null=True, help_text="Normalised; null for a source without one.")
+    archive_url = serializers.CharField(allow_blank=True, help_text="An archived copy (a URL), or empty.")
 
     class Meta:
         model = Source

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from project.api.schema import link
+from project.api.views import APIView, GenericAPIView
 from sources.api.filters import PartyFilter, SourceFilter
 from sources.api.serializers import PartySerializer, SourceSerializer
 from sources.models import Party, Source
@@ -27,6 +27,10 @@ class PartyListView(GenericAPIView[Party]):
         """Who asserts claims: governments, ministries, outlets, people."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(PartySerializer(page, many=True).data)
+
+
+for _target in ("parties_retrieve", "parties_record"):
+    link("parties_list", "200", _target, _target, {"id": "$response.body#/results/0/id"})
 
 
 class PartyDetailView(APIView):
@@ -50,6 +54,9 @@ class SourceListView(GenericAPIView[Source]):
         """Documents and media in which claims appear, with republication links."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(SourceSerializer(page, many=True).data)
+
+
+link("sources_list", "200", "GetSource", "sources_retrieve", {"id": "$response.body#/results/0/id"})
 
 
 class SourceDetailView(APIView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,3 +166,65 @@ def world(db: Any, analyst: Any) -> World:
     verdict_record(claim=w.claims["hadrut"], rating="true", rationale="Confirmed by later reporting.",
                    reviewer=analyst)  # fmt: skip
     return w
+
+
+class LiveAPI:
+    def __init__(self, url: str, process: Any, log: Any) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db: Any, tmp_path: Any) -> Any:
+    """The app served by gunicorn (2 workers) on a free port, on the test database, as in
+    production (DEBUG off, persistent connections). Django's threaded test server opens a
+    database connection per request, which makes a long fuzz run several times slower."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from django.db import connection
+
+    from tests.conftest import _database_url
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "test-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_COOKIES": "0",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        **{f"API_THROTTLE_{scope}": "1000000/min" for scope in ("STATUS", "FEED", "READ", "WRITE")},
+    }
+    log_path = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "project.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--limit-request-line", "0", "--access-logfile", "-", "--error-logfile", "-"],
+        env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/schema/", timeout=5).read()  # noqa: S310 - our own server
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise AssertionError(f"gunicorn did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.2)
+    yield LiveAPI(url, process, log_path)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    connection.close()

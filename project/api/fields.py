@@ -1,0 +1,109 @@
+"""Input fields that take JSON types at their word.
+
+DRF's fields coerce: ``"5"`` passes as an integer, ``0`` as a string or a boolean. The
+schema promises types, and a client that sends the wrong one has a bug, so request
+bodies use these fields, which refuse a value of the wrong JSON type with a 400 naming
+the field. (Query parameters are text by nature and keep DRF's parsing.)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+MAX_ID = 2**63 - 1
+DECIMAL_PATTERN = r"^-?\d{0,12}(?:\.\d{0,2})?$"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRegexField(serializers.RegexField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if not _is_int(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice whose JSON type must be the choices' type (1, not "1")."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not any(type(data) is type(choice) for choice in self.choices):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictDateField(serializers.DateField):
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            self.fail("invalid", format="an ISO 8601 date-time")
+        return super().to_internal_value(value)
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """An object id: a whole number that fits a bigint, and names an existing row."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not _is_int(data):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class StrictSlugRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "number"}],
+        "description": "A decimal with up to 12 digits before the point and 2 after, as a string or a number.",
+    }
+)
+class QuantityField(serializers.DecimalField):
+    """A quantity: a JSON number, or a string (to keep every digit)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[return-value]
