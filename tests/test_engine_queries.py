@@ -1,0 +1,78 @@
+"""The incremental check's cost follows the claim's candidates, not the size of the table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from claims import detection
+from claims.models import Claim
+from tests import factories
+from tests.engine_fixtures import ASSERTED_AT, D, War, check, make_war, pairs
+from tests.factories import predicate
+
+
+@pytest.fixture
+def war(db):
+    return make_war()
+
+
+def grow_the_table(war: War, *, claims: int) -> None:
+    """Many claims about other places, and about this place under other predicates: none
+    of them a candidate of a Hadrut "controlled by" claim."""
+    places = [factories.EntityFactory() for _ in range(50)]
+    controlled_by, present_near = predicate("controlled-by"), predicate("present-near")
+    rows = []
+    for n in range(claims):
+        other_place = n % 5 != 0
+        rows.append(
+            Claim(
+                subject=places[n % len(places)] if other_place else war.hadrut,
+                predicate=controlled_by if other_place else present_near,
+                value_type="entity",
+                object_entity=war.am if n % 2 else war.az,
+                polarity=Claim.Polarity.DENIES if n % 7 == 0 else Claim.Polarity.AFFIRMS,
+                valid_from=D(2020, 9, 1) + dt.timedelta(days=n % 90),
+                valid_until=D(2020, 9, 1) + dt.timedelta(days=n % 90 + n % 4),
+                asserted_by=war.south_front if n % 3 else war.am_mod,
+                asserted_at=ASSERTED_AT,
+                statement=f"Claim {n}",
+            )
+        )
+    Claim.objects.bulk_create(rows, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE claims_claim")
+
+
+def test_the_incremental_check_makes_as_many_queries_on_a_large_table_as_on_a_small_one(war: War):
+    war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
+    first_denial = war.claim(by=war.am_mod, value=war.az, denies=True)
+    with CaptureQueriesContext(connection) as small:
+        outcome_small = check(first_denial)
+
+    grow_the_table(war, claims=3000)
+    second_denial = war.claim(by=war.armenia, value=war.az, denies=True, valid_from=D(2020, 10, 24))
+    with CaptureQueriesContext(connection) as large:
+        outcome_large = check(second_denial)
+
+    assert Claim.objects.count() > 3000
+    assert outcome_small.opened == outcome_large.opened == 1
+    # Savepoint (the test's transaction), constraints mode, engine lock, group locks, the
+    # reconciling statement, release.
+    assert len(large) == len(small) == 6
+
+
+def test_the_incremental_check_reads_the_claims_through_an_index_not_the_whole_table(war: War):
+    grow_the_table(war, claims=3000)
+    claim = war.claim(by=war.am_mod, value=war.az, denies=True)
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + detection.RECONCILE_CLAIM, {"claim_id": claim.pk, "explain_since": "-infinity"})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Seq Scan on claims_claim" not in plan
+    assert "claim_candidates_gist" in plan or "claim_subject_predicate" in plan
+    assert pairs() == set()
