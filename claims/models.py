@@ -478,6 +478,8 @@ class Claim(models.Model):
             models.Index(fields=["asserted_by", "-asserted_at"], name="claim_party_asserted"),
             # Claim list and keyset pagination, newest first.
             models.Index(fields=["-asserted_at", "-id"], name="claim_asserted_id"),
+            # The API's ?updated_since= and ?ordering=updated_at keyset pages.
+            models.Index(fields=["updated_at", "id"], name="claim_updated_id"),
             # Status lookups: ?status=false.
             models.Index(fields=["status"], name="claim_status"),
             # Full-text ?q= over statement and quote.
@@ -840,6 +842,8 @@ class Contradiction(models.Model):
             models.Index(fields=["claim_b"], name="contradiction_claim_b"),
             # Journalists' filters: by kind and state.
             models.Index(fields=["kind", "state"], name="contradiction_kind_state"),
+            # The API's contradiction list and its keyset pages, newest first, in every state.
+            models.Index(fields=["-detected_at", "-id"], name="contradiction_detected_id"),
             # The reviewers' queue of verdict conflicts (``Contradiction.objects.integrity_alerts()``).
             models.Index(
                 fields=["-integrity_alert_at"], name="contradiction_alert_queue",
