@@ -1,0 +1,603 @@
+"""Benchmark of the contradiction engine. Prints figures; it is not a test.
+
+    .venv/bin/python bench/contradictions.py                      # N = 100,000 and 1,000,000
+    .venv/bin/python bench/contradictions.py --claims 100000      # one size
+    .venv/bin/python bench/contradictions.py --claims 1000000 --reuse   # keep the generated data
+
+It works in a database of its own (``--database``, default ``claimwatch_bench``) on the
+server of ``DATABASE_URL``, which it creates and migrates. For each N it:
+
+1. generates N synthetic claims with set-based SQL (many places, ten predicates, sides whose
+   parties repeat their side's line, 15% denials, periods of a day, weeks, a month, a year
+   or open-ended, places whose news bunches up in time, skewed so a few places get
+   hundreds of claims), plus verdicts on 3% of them;
+2. runs the first full scan (it opens every flag), then, in alternating rounds, the full
+   scan against the bare SQL self-join that finds the same pairs on the same tables, and
+   prints both times and their ratio;
+3. times the incremental check of sampled claims in-process (database side), unchanged and
+   just edited, and end to end through the broker and a real worker process;
+4. prints the worker's peak memory (VmHWM) after it ran those checks and a full scan.
+
+The machine is shared with other work, so each timing is the median of several rounds
+(the best round is printed too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FLIP = "CASE polarity WHEN 'affirms' THEN 'denies' ELSE 'affirms' END"
+
+SIDES = ["Azerbaijan", "Armenia", "Russia", "Turkey"]
+OUTLETS = ["Wire A", "Wire B", "Daily C", "Channel D", "Blog E", "Outlet F"]
+# slug, share of the claims: the starter vocabulary.
+PREDICATE_SHARES = [
+    ("controlled-by", 0.30),
+    ("captured-by", 0.10),
+    ("present-near", 0.14),
+    ("advance-reached", 0.06),
+    ("casualties", 0.16),
+    ("settlements-lost", 0.06),
+    ("losses", 0.06),
+    ("collapsing", 0.05),
+    ("attack-repelled", 0.04),
+    ("ceasefire-in-force", 0.03),
+]
+
+# The bare self-join: the pairs the rules flag, and nothing else (no states, no
+# explanations, no writes). It must find exactly the pairs the scan finds.
+_SAME_VALUE = """CASE a.value_type
+        WHEN 'entity' THEN a.object_entity_id = b.object_entity_id
+        WHEN 'text' THEN cw_fold(btrim(a.text_value)) = cw_fold(btrim(b.text_value))
+        WHEN 'quantity' THEN (a.quantity_low, a.quantity_best, a.quantity_high)
+                           = (b.quantity_low, b.quantity_best, b.quantity_high)
+        ELSE true END"""
+BARE_JOIN = f"""
+SELECT count(*)
+FROM claims_claim a
+JOIN claims_claim b
+    ON b.subject_id = a.subject_id AND b.predicate_id = a.predicate_id
+   AND b.id > a.id AND b.period && a.period
+JOIN claims_predicate p ON p.id = a.predicate_id
+WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL
+  AND ((a.polarity <> b.polarity AND {_SAME_VALUE})
+       OR (a.polarity = 'affirms' AND b.polarity = 'affirms'
+           AND ((a.value_type = 'quantity'
+                 AND (a.quantity_high < b.quantity_low OR b.quantity_high < a.quantity_low))
+                OR (p.single_valued AND a.value_type IN ('entity', 'text') AND NOT {_SAME_VALUE}))))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--claims", type=int, action="append", help="N (repeatable; default 100000 and 1000000)")
+    parser.add_argument("--database", default="claimwatch_bench", help="the benchmark's own database")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of scan and bare join")
+    parser.add_argument("--checks", type=int, default=300, help="incremental checks timed in-process")
+    parser.add_argument("--worker-checks", type=int, default=200, help="checks timed through a real worker")
+    parser.add_argument("--reuse", action="store_true", help="keep the data if the database already holds N claims")
+    args = parser.parse_args()
+    sizes = args.claims or [100_000, 1_000_000]
+
+    database_url = _bench_database_url(args.database)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("CONN_MAX_AGE", "600")
+    if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") and not os.environ.get("CELERY_RESULT_BACKEND"):
+        # Results come back over Redis at once; the database backend polls every 0.5 s,
+        # which would swamp the end-to-end figure.
+        os.environ["CELERY_RESULT_BACKEND"] = os.environ["CELERY_BROKER_URL"]
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    print(f"database {args.database} on {urlsplit(database_url).hostname}; broker {settings.CELERY_BROKER_URL}")
+    print(f"PostgreSQL work_mem for the scan: {settings.CONTRADICTION_SCAN_WORK_MEM}; {os.cpu_count()} CPUs")
+    call_command("migrate", verbosity=0)
+
+    summary = []
+    for claims in sizes:
+        print(f"\n=== N = {claims:,} claims ===")
+        summary.append(run_size(claims=claims, args=args, database_url=database_url))
+
+    print("\n=== Summary ===")
+    header = (
+        f"{'N':>10} | {'pairs':>8} | {'first scan':>10} | {'scan':>7} | {'bare join':>9} | {'ratio':>5} | "
+        f"{'check (db)':>10} | {'check edited':>12} | {'worker e2e':>10} | {'worker/claim':>12} | {'worker peak RSS':>15}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in summary:
+        print(
+            f"{row['claims']:>10,} | {row['pairs']:>8,} | {row['first_scan']:>9.1f}s | {row['scan']:>6.2f}s | "
+            f"{row['bare']:>8.2f}s | {row['ratio']:>5.2f} | {row['check_ms']:>8.2f}ms | {row['edited_ms']:>10.2f}ms | "
+            f"{row['e2e_ms']:>8.1f}ms | {row['throughput_ms']:>10.1f}ms | {row['peak_rss_mb']:>12.1f} MB"
+        )
+
+
+def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dict[str, Any]:
+    from django.db import connection, transaction
+
+    from claims import detection
+    from claims.models import Contradiction
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claim")
+        present = cursor.fetchone()[0]
+    if args.reuse and present == claims:
+        print(f"reusing the {claims:,} claims already generated")
+    else:
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            shape = generate(cursor, claims=claims)
+        print(
+            f"generated {shape['claims']:,} claims in {time.perf_counter() - started:.1f} s: "
+            f"{shape['subjects']:,} subjects, {shape['groups']:,} (subject, predicate) groups, largest "
+            f"{shape['largest_group']}, {shape['parties']} parties, {shape['denials']:.0%} denials, "
+            f"{shape['open_ended']:.0%} open-ended"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE claims_claim")
+            cursor.execute("VACUUM ANALYZE claims_contradiction")
+
+    # The first scan opens every flag (this is the one-off cost, history rows included).
+    figures: dict[str, Any] = {}
+    run = detection.contradiction_scan(triggered_by="bench", progress=lambda p, f: figures.update({p: f}))
+    assert run is not None
+    first_scan = run.duration.total_seconds() if run.duration else 0.0
+    print(
+        f"first scan: {first_scan:.2f} s, {run.flags_opened:,} flags opened ({run.flags_resolved:,} of them "
+        f"resolved by verdicts), {figures['found']['pairs']:,} pairs"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE claims_contradiction")
+
+    # Steady state: the periodic scan over unchanged data, against the bare join.
+    scans, bares, bares_default = [], [], []
+    pairs = figures["found"]["pairs"]
+    for _ in range(args.rounds):
+        run = detection.contradiction_scan(triggered_by="bench", progress=lambda p, f: figures.update({p: f}))
+        assert run is not None and run.duration is not None
+        scans.append(run.duration.total_seconds())
+        assert figures["found"]["pairs"] == pairs
+        seconds, found = bare_join(scan_plan=True)
+        assert found == pairs, f"the bare join found {found} pairs, the scan {pairs}"
+        bares.append(seconds)
+        seconds, found = bare_join(scan_plan=False)
+        assert found == pairs
+        bares_default.append(seconds)
+    scan, bare, bare_default = statistics.median(scans), statistics.median(bares), statistics.median(bares_default)
+    best_bare = min(bare, bare_default)
+    print(f"periodic full scan (no change): median {scan:.3f} s (best {min(scans):.3f} s) over {args.rounds} rounds")
+    print(
+        f"bare self-join, same pairs:     median {bare:.3f} s (best {min(bares):.3f} s) with the scan's plan "
+        f"(parallel hash join); {bare_default:.3f} s with the planner's default plan"
+    )
+    print(f"ratio scan / bare join:         {scan / best_bare:.2f}x (target <= 1.5x)")
+    stale = scan_after_edits(fraction=0.01)
+    print(
+        f"full scan after 1% of claims were edited behind the engine's back: {stale['seconds']:.2f} s "
+        f"({stale['opened']:,} opened, {stale['closed']:,} closed, {stale['reopened']:,} reopened)"
+    )
+
+    # The incremental check, in-process: database round trips included, no broker.
+    ids = sample_claims(args.checks)
+    timings = []
+    for claim_id in ids:
+        started = time.perf_counter()
+        detection.claim_check(claim_id=claim_id)
+        timings.append(time.perf_counter() - started)
+    check_ms = statistics.mean(timings) * 1000
+    edited = []
+    with connection.cursor() as cursor:
+        for claim_id in ids[: max(1, args.checks // 3)]:
+            for _ in range(2):  # flip its polarity (its flags close or open), then flip it back
+                cursor.execute(
+                    f"UPDATE claims_claim SET polarity = {FLIP}, updated_at = now() WHERE id = %s", [claim_id]
+                )
+                started = time.perf_counter()
+                detection.claim_check(claim_id=claim_id)
+                edited.append(time.perf_counter() - started)
+    edited_ms = statistics.mean(edited) * 1000
+    print(
+        f"incremental check, in-process (4 statements): mean {check_ms:.2f} ms, p95 "
+        f"{_percentile(timings, 95) * 1000:.2f} ms per unchanged claim; {edited_ms:.2f} ms per claim just edited "
+        f"(its flags closed or reopened)"
+    )
+    assert Contradiction.objects.filter(state="open").exists()
+
+    worker = worker_figures(ids=ids[: args.worker_checks], database_url=database_url)
+    print(
+        f"incremental check through the broker and a real worker: {worker['e2e_ms']:.1f} ms per claim one at a time "
+        f"(publish -> worker -> result, median), {worker['throughput_ms']:.1f} ms per claim when "
+        f"{len(ids[: args.worker_checks])} are queued at once"
+    )
+    print(
+        f"worker peak RSS (VmHWM) after the checks and a full scan run by the worker: pool process "
+        f"{worker['child_peak_mb']:.1f} MB, main process {worker['main_peak_mb']:.1f} MB "
+        f"(the scan by the worker took {worker['scan_s']:.2f} s)"
+    )
+    return {
+        "claims": claims,
+        "pairs": pairs,
+        "first_scan": first_scan,
+        "scan": scan,
+        "bare": best_bare,
+        "ratio": scan / best_bare,
+        "check_ms": check_ms,
+        "edited_ms": edited_ms,
+        "e2e_ms": worker["e2e_ms"],
+        "throughput_ms": worker["throughput_ms"],
+        "peak_rss_mb": worker["child_peak_mb"],
+    }
+
+
+def bare_join(*, scan_plan: bool) -> tuple[float, int]:
+    """Time the bare join, with the scan's session settings or the planner's defaults."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
+        cursor.execute("SET LOCAL jit = off")
+        if scan_plan:
+            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off")
+        started = time.perf_counter()
+        cursor.execute(BARE_JOIN)
+        found = int(cursor.fetchone()[0])
+        return time.perf_counter() - started, found
+
+
+def scan_after_edits(*, fraction: float) -> dict[str, Any]:
+    """Edit a share of the claims in SQL (no check enqueued), scan, then undo and scan."""
+    from django.db import connection
+
+    from claims import detection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_edited AS SELECT id FROM claims_claim WHERE random() < %s", [fraction])
+        cursor.execute(
+            f"UPDATE claims_claim SET polarity = {FLIP}, updated_at = now() WHERE id IN (SELECT id FROM bench_edited)"
+        )
+    run = detection.contradiction_scan(triggered_by="bench")
+    assert run is not None and run.duration is not None
+    figures = {
+        "seconds": run.duration.total_seconds(),
+        "opened": run.flags_opened,
+        "closed": run.flags_closed,
+        "reopened": run.flags_reopened,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE claims_claim SET polarity = {FLIP}, updated_at = now() WHERE id IN (SELECT id FROM bench_edited)"
+        )
+        cursor.execute("DROP TABLE bench_edited")
+    detection.contradiction_scan(triggered_by="bench")
+    return figures
+
+
+def sample_claims(count: int) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.7)")
+        cursor.execute("SELECT id FROM claims_claim WHERE retracted_at IS NULL ORDER BY random() LIMIT %s", [count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
+    """Start a real worker on its own queue, time checks through it, and read its peak RSS."""
+    import psutil
+
+    from claims.tasks import claim_check_contradictions, contradiction_scan
+    from project.celery import app
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue, "DEBUG": "1"}
+    log_path = Path(tempfile.gettempdir()) / f"{queue}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "project",
+                "worker",
+                "-Q",
+                queue,
+                "--pool=prefork",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        app.send_task("project.health", queue=queue).get(timeout=120)
+        one_by_one = []
+        for claim_id in ids:
+            started = time.perf_counter()
+            claim_check_contradictions.apply_async(args=[claim_id], queue=queue, ignore_result=False).get(timeout=60)
+            one_by_one.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for claim_id in ids:
+            claim_check_contradictions.apply_async(args=[claim_id], queue=queue)
+        # One pool process, taking one message at a time, in order: this runs after them all.
+        app.send_task("project.health", queue=queue).get(timeout=600)
+        queued = (time.perf_counter() - started) / len(ids)
+        started = time.perf_counter()
+        contradiction_scan.apply_async(kwargs={"triggered_by": "bench-worker"}, queue=queue, ignore_result=False).get(
+            timeout=1800
+        )
+        scan_seconds = time.perf_counter() - started
+        main = psutil.Process(process.pid)
+        children = main.children(recursive=True)
+        child_peak = max(_peak_rss_mb(child.pid) for child in children)
+        main_peak = _peak_rss_mb(main.pid)
+    except Exception:
+        print(log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return {
+        "e2e_ms": statistics.median(one_by_one) * 1000,
+        "throughput_ms": queued * 1000,
+        "scan_s": scan_seconds,
+        "child_peak_mb": child_peak,
+        "main_peak_mb": main_peak,
+    }
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's high-water mark of resident memory (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(len(ordered) * percent / 100))]
+
+
+def _bench_database_url(name: str) -> str:
+    """DATABASE_URL with the benchmark's database name; the database is created if missing."""
+    import psycopg2
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server; the benchmark makes its own database there.")
+    parts = urlsplit(url)
+    server = psycopg2.connect(
+        dbname="postgres", user=parts.username, password=parts.password, host=parts.hostname, port=parts.port
+    )
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+    server.close()
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def generate(cursor: Any, *, claims: int, seed: float = 0.42) -> dict[str, Any]:
+    """Empty the claim tables and fill them with ``claims`` synthetic claims, in SQL.
+
+    Loading runs with ``session_replication_role = replica``: the history, change-feed and
+    status-guard triggers are skipped, because this measures the engine, not the loading.
+    The data is consistent all the same: foreign keys point at real rows, and each claim's
+    status is its latest verdict.
+    """
+    subjects = max(200, claims // 12)
+    places = 500
+    cursor.execute("SET session_replication_role = replica")
+    cursor.execute(
+        "TRUNCATE claims_contradiction, claims_contradictionevent, claims_verdictevidence, claims_verdict, "
+        "claims_claimsource, claims_claim, claims_claimevent, claims_scanrun CASCADE"
+    )
+    cursor.execute("DELETE FROM claims_entity WHERE name LIKE 'Bench %%'")
+    cursor.execute("DELETE FROM sources_party WHERE name LIKE 'Bench %%'")
+    cursor.execute("SELECT setseed(%s)", [seed])
+    # Parties: each side has a government, a ministry, a leader and an outlet; and there
+    # are independent outlets. ``side`` is the government a party speaks for.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE bench_party ON COMMIT DROP AS
+        WITH sides AS (
+            INSERT INTO sources_party (name, kind, aliases, same_as, reliability, description, created_at, updated_at)
+            SELECT 'Bench ' || s, 'state', '{}', '', 'F', '', now(), now() FROM unnest(%s::text[]) s
+            RETURNING id, name
+        ), members AS (
+            INSERT INTO sources_party (name, kind, parent_id, aliases, same_as, reliability, description,
+                                       created_at, updated_at)
+            SELECT sides.name || ' ' || m, 'official', sides.id, '{}', '', 'F', '', now(), now()
+            FROM sides CROSS JOIN unnest(ARRAY['ministry', 'leader', 'outlet']) m
+            RETURNING id, parent_id
+        ), outlets AS (
+            INSERT INTO sources_party (name, kind, aliases, same_as, reliability, description, created_at, updated_at)
+            SELECT 'Bench ' || o, 'media', '{}', '', 'C', '', now(), now() FROM unnest(%s::text[]) o
+            RETURNING id
+        )
+        SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, side FROM (
+            SELECT id, id AS side FROM sides
+            UNION ALL SELECT id, parent_id FROM members
+            UNION ALL SELECT id, NULL FROM outlets
+        ) p
+        """,
+        [SIDES, OUTLETS],
+    )
+    # One organisation per side: the values of "controlled by" and "captured by".
+    cursor.execute(
+        """
+        CREATE TEMP TABLE bench_side ON COMMIT DROP AS
+        WITH e AS (
+            INSERT INTO claims_entity (name, kind, aliases, same_as, description, created_at, updated_at)
+            SELECT 'Bench ' || s, 'organisation', '{}', '', '', now(), now() FROM unnest(%s::text[]) s
+            RETURNING id, name
+        )
+        SELECT row_number() OVER (ORDER BY e.id) - 1 AS n, e.id AS entity_id, p.id AS party_id
+        FROM e JOIN sources_party p ON p.name = e.name
+        """,
+        [SIDES],
+    )
+    cursor.execute(
+        """
+        INSERT INTO claims_entity (name, kind, aliases, same_as, description, created_at, updated_at)
+        SELECT 'Bench place ' || g, 'place', '{}', '', '', now(), now() FROM generate_series(1, %s) g
+        """,
+        [subjects + places],
+    )
+    cursor.execute("SELECT min(id) FROM claims_entity WHERE name LIKE 'Bench place %%'")
+    first_place = cursor.fetchone()[0]
+    bounds, total = [], 0.0
+    for _, share in PREDICATE_SHARES:
+        total += share
+        bounds.append(round(total, 4))
+    bounds[-1] = 1.0
+    cursor.execute(
+        """
+        CREATE TEMP TABLE bench_predicate ON COMMIT DROP AS
+        SELECT p.id, p.slug, p.value_type, b.upper_bound,
+               coalesce(lag(b.upper_bound) OVER (ORDER BY b.ord), 0) AS lower_bound
+        FROM unnest(%s::text[], %s::float8[]) WITH ORDINALITY AS b(slug, upper_bound, ord)
+        JOIN claims_predicate p ON p.slug = b.slug
+        """,
+        [[slug for slug, _ in PREDICATE_SHARES], bounds],
+    )
+    cursor.execute("SELECT count(*) FROM bench_party")
+    parties = cursor.fetchone()[0]
+    cursor.execute(
+        """
+        INSERT INTO claims_claim (
+            subject_id, predicate_id, value_type, object_entity_id, quantity_low, quantity_best,
+            quantity_high, text_value, polarity, valid_from, valid_from_precision, valid_until,
+            valid_until_precision, asserted_by_id, asserted_at, statement, quote, hedge, credibility,
+            status, review_state, retracted_at, retraction_reason, created_at, updated_at)
+        SELECT
+            r.subject_id, p.id, p.value_type,
+            CASE p.value_type WHEN 'entity' THEN
+                CASE WHEN p.slug IN ('controlled-by', 'captured-by') THEN
+                    -- A party names its own side three times in four; outlets pick any side.
+                    (SELECT entity_id FROM bench_side s
+                     WHERE s.n = CASE WHEN r.r_value < 0.75 AND pa.side IS NOT NULL
+                                      THEN (SELECT n FROM bench_side WHERE party_id = pa.side)
+                                      ELSE floor(r.r_value2 * 4)::int END)
+                ELSE %(first_place)s + %(subjects)s + floor(r.r_value * r.r_value * %(places)s)::int END
+            END,
+            CASE WHEN p.value_type = 'quantity' THEN round(r.best * (1 - 0.2 * r.r_value2)) END,
+            CASE WHEN p.value_type = 'quantity' THEN r.best END,
+            CASE WHEN p.value_type = 'quantity' THEN round(r.best * (1 + 0.3 * r.r_value)) END,
+            CASE WHEN p.value_type = 'text'
+                THEN (ARRAY['heavy', 'light', 'moderate', 'none'])[1 + floor(r.r_value * 4)::int] ELSE '' END,
+            CASE WHEN r.r_polarity < 0.15 THEN 'denies' ELSE 'affirms' END,
+            r.day, r.precision, r.until, r.precision,
+            pa.id, r.day + time '12:00', 'Bench claim ' || r.g, '', 'stated', 3,
+            'unrated', 'new',
+            CASE WHEN r.r_retract < 0.01 THEN now() END,
+            CASE WHEN r.r_retract < 0.01 THEN 'withdrawn' ELSE '' END,
+            now(), now()
+        FROM (
+            SELECT g, subject_id, r_predicate, r_value, r_value2, r_polarity, r_retract, r_party,
+                   CASE WHEN kind < 0.10 THEN date_trunc('month', d)::date
+                        WHEN kind < 0.13 THEN date_trunc('year', d)::date ELSE d END AS day,
+                   CASE WHEN kind < 0.10 THEN 'month' WHEN kind < 0.13 THEN 'year' ELSE 'day' END AS precision,
+                   CASE WHEN kind < 0.10 THEN date_trunc('month', d)::date             -- a month
+                        WHEN kind < 0.13 THEN date_trunc('year', d)::date              -- a year
+                        WHEN kind < 0.58 THEN d                                        -- one day
+                        WHEN kind < 0.85 THEN d + (1 + floor(random() * 30))::int      -- days to weeks
+                        ELSE NULL END AS until,                                       -- open-ended
+                   greatest(1, floor(exp(random() * 6)))::numeric AS best
+            FROM (
+                SELECT g, subject_id, random() AS r_predicate, random() AS r_value, random() AS r_value2,
+                       random() AS r_polarity, random() AS r_retract, random() AS r_party, random() AS kind,
+                       -- A place is in the news for a few months: its claims bunch up in time.
+                       date '2020-01-01' + ((subject_id * 7919) %% 1300)::int + floor(random() * 150)::int AS d
+                FROM (
+                    -- Skewed: a few places get hundreds of claims, most get a handful.
+                    SELECT g, %(first_place)s + floor(%(subjects)s * power(random(), 1.6))::bigint AS subject_id
+                    FROM generate_series(1, %(claims)s) g
+                ) s
+            ) t
+        ) r
+        JOIN bench_predicate p ON r.r_predicate >= p.lower_bound AND r.r_predicate < p.upper_bound
+        JOIN bench_party pa ON pa.n = floor(r.r_party * %(parties)s)::int
+        """,
+        {"first_place": first_place, "subjects": subjects, "places": places, "claims": claims, "parties": parties},
+    )
+    # Verdicts on 3% of the claims, so that resolution and integrity alerts have work.
+    cursor.execute(
+        """
+        INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email, is_staff,
+                               is_active, date_joined)
+        VALUES ('bench-reviewer', '!', false, '', '', '', false, false, now())
+        ON CONFLICT (username) DO NOTHING
+        """
+    )
+    cursor.execute(
+        """
+        WITH v AS (
+            INSERT INTO claims_verdict (claim_id, rating, rationale, reviewer_id, recorded_at)
+            SELECT c.id, (ARRAY['true', 'false', 'mostly_true', 'unproven'])[1 + floor(random() * 4)::int],
+                   'bench', (SELECT id FROM auth_user WHERE username = 'bench-reviewer'), now()
+            FROM claims_claim c WHERE random() < 0.03
+            RETURNING id, claim_id, rating
+        )
+        UPDATE claims_claim c SET status = v.rating, current_verdict_id = v.id, review_state = 'decided'
+        FROM v WHERE c.id = v.claim_id
+        """
+    )
+    cursor.execute("DROP TABLE bench_party, bench_side, bench_predicate")
+    cursor.execute("SET session_replication_role = DEFAULT")
+    cursor.execute(
+        """
+        SELECT count(*), count(DISTINCT subject_id), avg((polarity = 'denies')::int), avg((valid_until IS NULL)::int)
+        FROM claims_claim
+        """
+    )
+    total, distinct_subjects, denials, open_ended = cursor.fetchone()
+    cursor.execute(
+        "SELECT count(*), max(n) FROM (SELECT count(*) AS n FROM claims_claim GROUP BY subject_id, predicate_id) g"
+    )
+    groups, largest = cursor.fetchone()
+    return {
+        "claims": total,
+        "subjects": distinct_subjects,
+        "groups": groups,
+        "largest_group": largest,
+        "parties": parties,
+        "denials": float(denials),
+        "open_ended": float(open_ended),
+    }
+
+
+if __name__ == "__main__":
+    main()
