@@ -37,13 +37,28 @@ logger = logging.getLogger(__name__)
 # re-checks the claim.
 PROPOSITION_FIELDS = frozenset(
     {
-        "subject", "predicate", "object_entity", "quantity_low", "quantity_best", "quantity_high",
-        "text_value", "polarity", "valid_from", "valid_from_precision", "valid_until",
-        "valid_until_precision", "asserted_by",
+        "subject",
+        "predicate",
+        "object_entity",
+        "quantity_low",
+        "quantity_best",
+        "quantity_high",
+        "text_value",
+        "polarity",
+        "valid_from",
+        "valid_from_precision",
+        "valid_until",
+        "valid_until_precision",
+        "asserted_by",
     }
 )
 EDITABLE_FIELDS = PROPOSITION_FIELDS | {
-    "asserted_at", "statement", "quote", "hedge", "credibility", "review_state",
+    "asserted_at",
+    "statement",
+    "quote",
+    "hedge",
+    "credibility",
+    "review_state",
 }
 
 
@@ -158,12 +173,25 @@ def claim_create(
 ) -> Claim:
     """Log one claim with the sources it appears in. Raises ``ValidationError``."""
     claim = Claim(  # type: ignore[misc]  # valid_from may be None until claim_fill_defaults
-        subject=subject, predicate=predicate, asserted_by=asserted_by, asserted_at=asserted_at,
-        statement=statement, object_entity=object_entity, quantity_low=quantity_low,
-        quantity_best=quantity_best, quantity_high=quantity_high, text_value=text_value,
-        polarity=polarity, valid_from=valid_from, valid_from_precision=valid_from_precision,
-        valid_until=valid_until, valid_until_precision=valid_until_precision, quote=quote,
-        hedge=hedge, credibility=credibility, created_by=created_by,
+        subject=subject,
+        predicate=predicate,
+        asserted_by=asserted_by,
+        asserted_at=asserted_at,
+        statement=statement,
+        object_entity=object_entity,
+        quantity_low=quantity_low,
+        quantity_best=quantity_best,
+        quantity_high=quantity_high,
+        text_value=text_value,
+        polarity=polarity,
+        valid_from=valid_from,
+        valid_from_precision=valid_from_precision,
+        valid_until=valid_until,
+        valid_until_precision=valid_until_precision,
+        quote=quote,
+        hedge=hedge,
+        credibility=credibility,
+        created_by=created_by,
     )
     claim_fill_defaults(claim)
     claim_validate(claim)
@@ -177,8 +205,11 @@ def claim_appearances_add(*, claim: Claim, appearances: Iterable[Appearance]) ->
     links = []
     for appearance in appearances:
         link = ClaimSource(
-            claim=claim, source=appearance.source, role=appearance.role,
-            excerpt=appearance.excerpt, locator=appearance.locator,
+            claim=claim,
+            source=appearance.source,
+            role=appearance.role,
+            excerpt=appearance.excerpt,
+            locator=appearance.locator,
         )
         link.full_clean()
         link.save()
@@ -244,7 +275,10 @@ def verdict_record(
     """Append a verdict. It becomes the claim's status (the database keeps the claim's
     ``status`` equal to its latest verdict). Earlier verdicts are kept."""
     verdict = Verdict(
-        claim=claim, rating=rating, rationale=rationale.strip(), reviewer=reviewer,
+        claim=claim,
+        rating=rating,
+        rationale=rationale.strip(),
+        reviewer=reviewer,
         published_at=timezone.now() if publish else None,
     )
     verdict.full_clean(exclude=["recorded_at"])
@@ -272,9 +306,7 @@ def claim_status_as_of(*, claim: Claim, moment: dt.datetime) -> str:
     return latest or "unrated"
 
 
-def _contradiction_review(
-    *, contradiction: Contradiction, state: str, user: User, reason: str
-) -> Contradiction:
+def _contradiction_review(*, contradiction: Contradiction, state: str, user: User, reason: str) -> Contradiction:
     locked = Contradiction.objects.select_for_update().get(pk=contradiction.pk)
     reviewable = {Contradiction.State.OPEN, Contradiction.State.CONFIRMED, Contradiction.State.DISMISSED}
     if locked.state not in reviewable:
@@ -305,4 +337,3 @@ def contradiction_dismiss(*, contradiction: Contradiction, user: User, reason: s
     return _contradiction_review(
         contradiction=contradiction, state=Contradiction.State.DISMISSED, user=user, reason=reason.strip()
     )
-

@@ -33,7 +33,7 @@ def _prepare_environment() -> None:
 
 
 def _manage(*args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)  # noqa: S603  (fixed argv, no shell)
 
 
 def _pump(name: str, stream: IO[bytes]) -> None:
@@ -51,23 +51,54 @@ def run() -> int:
     port = os.environ.get("PORT", "8000")
     host = os.environ.get("HOST", "127.0.0.1")
     commands = {
-        "web": [PYTHON, "-m", "gunicorn", "project.wsgi:application", "--bind", f"{host}:{port}",
-                "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-"],
-        "worker": [PYTHON, "-m", "celery", "-A", "project", "worker", "--loglevel=INFO",
-                   "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
-        "beat": [PYTHON, "-m", "celery", "-A", "project", "beat", "--loglevel=INFO",
-                 "--pidfile", str(BASE_DIR / ".data" / "celerybeat.pid")],
+        "web": [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "project.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            os.environ.get("WEB_CONCURRENCY", "2"),
+            "--access-logfile",
+            "-",
+        ],
+        "worker": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "project",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency",
+            os.environ.get("WORKER_CONCURRENCY", "2"),
+        ],
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "project",
+            "beat",
+            "--loglevel=INFO",
+            "--pidfile",
+            str(BASE_DIR / ".data" / "celerybeat.pid"),
+        ],
     }
     children: dict[str, subprocess.Popen[bytes]] = {}
     for name, command in commands.items():
         # Each child gets its own process group, so Ctrl-C reaches us once and we stop them in order.
-        children[name] = subprocess.Popen(
+        children[name] = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
         threading.Thread(target=_pump, args=(name, children[name].stdout), daemon=True).start()
 
-    print(f"\nClaimwatch is running. Admin: http://{host}:{port}/admin/   API docs: http://{host}:{port}/api/docs/"
-          "\nPress Ctrl-C to stop.\n", flush=True)
+    print(
+        f"\nClaimwatch is running. Admin: http://{host}:{port}/admin/   API docs: http://{host}:{port}/api/docs/"
+        "\nPress Ctrl-C to stop.\n",
+        flush=True,
+    )
 
     stopping = threading.Event()
 

@@ -52,9 +52,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY, or set DEBUG=1 for local development."
-        )
+        raise ImproperlyConfigured("SECRET_KEY is not set. Set SECRET_KEY, or set DEBUG=1 for local development.")
     # Local development only: a key that changes on every start is safe to leak.
     from django.core.management.utils import get_random_secret_key
 
@@ -129,9 +127,7 @@ if not DATABASE_URL:
     DATABASE_URL = database_url()
     os.environ["DATABASE_URL"] = DATABASE_URL  # child processes attach to the same server
 
-DATABASES: dict[str, Any] = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))
-}
+DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL; no other database is supported.")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -192,12 +188,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- Celery ---------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is the same PostgreSQL, through kombu's
 # SQLAlchemy transport, so the service needs nothing else to run.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "sqla+" + sqlalchemy_url(
-    DATABASES["default"]
-)
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or "db+" + sqlalchemy_url(
-    DATABASES["default"]
-)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "sqla+" + sqlalchemy_url(DATABASES["default"])
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or "db+" + sqlalchemy_url(DATABASES["default"])
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "claimwatch")
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
@@ -238,6 +230,9 @@ REST_FRAMEWORK: dict[str, Any] = {
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+# Seconds a process remembers an API key it verified (0: look it up on every request).
+# Revoking a key or changing a role reaches every process within this time.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Claimwatch API",
     "DESCRIPTION": "Claims, their verification status, and the contradictions between them.",
@@ -267,6 +262,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- History --------------------------------------------------------------------------
 PGHISTORY_ADMIN_ALL_EVENTS = True
+# Reads write no history, so they need no history context: attaching it costs every query
+# of every GET (the API's hot paths most of all) a JSON dump and two set_config calls.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 LOGGING = {
     "version": 1,

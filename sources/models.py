@@ -140,7 +140,8 @@ class Party(models.Model):
             choices_check("kind", PartyKind, "party"),
             choices_check("reliability", Reliability, "party"),
             models.CheckConstraint(
-                condition=~Q(parent=models.F("pk")), name="party_not_own_parent",
+                condition=~Q(parent=models.F("pk")),
+                name="party_not_own_parent",
                 violation_error_message="A party cannot be its own parent.",
             ),
         ]
@@ -182,7 +183,9 @@ class Source(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     url = NormalizedURLField(
-        max_length=2000, null=True, blank=True,
+        max_length=2000,
+        null=True,
+        blank=True,
         help_text="Stored normalised: lower-case scheme and host, no tracking parameters or trailing slash.",
     )
     title = models.CharField(max_length=500)
@@ -192,9 +195,7 @@ class Source(models.Model):
     author = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. en, hy, az.")
     published_at = models.DateTimeField(null=True, blank=True)
-    published_precision = models.CharField(
-        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
+    published_precision = models.CharField(max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY)
     republished_from = models.ForeignKey(
         "self",
         null=True,
@@ -215,7 +216,8 @@ class Source(models.Model):
             choices_check("kind", SourceKind, "source"),
             choices_check("published_precision", DatePrecision, "source"),
             models.UniqueConstraint(
-                fields=["url"], name="source_url_unique",
+                fields=["url"],
+                name="source_url_unique",
                 violation_error_message="A source with this URL (after normalisation) already exists.",
             ),
             models.CheckConstraint(
@@ -225,7 +227,8 @@ class Source(models.Model):
                 violation_error_message="The URL is not in normalised form.",
             ),
             models.CheckConstraint(
-                condition=~Q(republished_from=models.F("pk")), name="source_not_republication_of_itself",
+                condition=~Q(republished_from=models.F("pk")),
+                name="source_not_republication_of_itself",
                 violation_error_message="A source cannot be a republication of itself.",
             ),
         ]
