@@ -126,18 +126,18 @@ _RULE_OF_KIND = "CASE d.kind " + " ".join(f"WHEN '{kind}' THEN '{rule}'" for kin
 # Ilham Aliyev says Azerbaijan; Armenia says not Azerbaijan." The earlier period comes first.
 
 
-def _value_phrase(claim: str, object_entity: str) -> str:
+def _value_phrase(claim: str) -> str:
     """What a claim says its subject's predicate is: "Azerbaijan", "not Azerbaijan", "21
-    settlements (19–23)", "collapsing". ``claim`` and ``object_entity`` are SQL aliases."""
+    settlements (19–23)", "collapsing". ``claim`` is the claim's SQL alias, ``n`` the names."""
     return f"""CASE WHEN {claim}.polarity = 'denies' THEN 'not ' ELSE '' END || CASE {claim}.value_type
-        WHEN 'entity' THEN {object_entity}.name
+        WHEN 'entity' THEN n.object_{claim}
         WHEN 'quantity' THEN cw_quantity_phrase(
-            {claim}.quantity_low, {claim}.quantity_best, {claim}.quantity_high, p.unit)
+            {claim}.quantity_low, {claim}.quantity_best, {claim}.quantity_high, n.unit)
         WHEN 'text' THEN {claim}.text_value
-        ELSE p.label END"""
+        ELSE n.predicate END"""
 
 
-_EXPLANATION = """'Both claims concern ' || s.name || ' · ' || p.label || ', '
+_EXPLANATION = """'Both claims concern ' || n.subject || ' · ' || n.predicate || ', '
         || CASE WHEN ph.period_a = ph.period_b THEN ph.period_a
                 WHEN ph.a_first THEN 'for overlapping periods ' || ph.period_a || ' and ' || ph.period_b
                 ELSE 'for overlapping periods ' || ph.period_b || ' and ' || ph.period_a END
@@ -239,20 +239,26 @@ explained AS (
     FROM changed d
     JOIN claims_claim a ON a.id = d.claim_a_id
     JOIN claims_claim b ON b.id = d.claim_b_id
-    JOIN claims_predicate p ON p.id = a.predicate_id
-    JOIN claims_entity s ON s.id = a.subject_id
-    JOIN sources_party pa ON pa.id = a.asserted_by_id
-    JOIN sources_party pb ON pb.id = b.asserted_by_id
-    LEFT JOIN claims_entity oa ON oa.id = a.object_entity_id
-    LEFT JOIN claims_entity ob ON ob.id = b.object_entity_id
+    -- The names, one primary-key lookup each: joins to these small tables let the planner
+    -- gamble on a merge join that stops early, which stale statistics turn into a scan of
+    -- every claim for every changed flag.
+    CROSS JOIN LATERAL (
+        SELECT (SELECT name FROM claims_entity WHERE id = a.subject_id) AS subject,
+               (SELECT label FROM claims_predicate WHERE id = a.predicate_id) AS predicate,
+               (SELECT unit FROM claims_predicate WHERE id = a.predicate_id) AS unit,
+               (SELECT name FROM sources_party WHERE id = a.asserted_by_id) AS party_a,
+               (SELECT name FROM sources_party WHERE id = b.asserted_by_id) AS party_b,
+               (SELECT name FROM claims_entity WHERE id = a.object_entity_id) AS object_a,
+               (SELECT name FROM claims_entity WHERE id = b.object_entity_id) AS object_b
+    ) n
     CROSS JOIN LATERAL (
         SELECT cw_period_phrase(a.valid_from, a.valid_from_precision, a.valid_until, a.valid_until_precision)
                    AS period_a,
                cw_period_phrase(b.valid_from, b.valid_from_precision, b.valid_until, b.valid_until_precision)
                    AS period_b,
                (lower(a.period), a.id) <= (lower(b.period), b.id) AS a_first,
-               pa.name || ' says ' || {_value_phrase("a", "oa")} AS saying_a,
-               pb.name || ' says ' || {_value_phrase("b", "ob")} AS saying_b
+               n.party_a || ' says ' || {_value_phrase("a")} AS saying_a,
+               n.party_b || ' says ' || {_value_phrase("b")} AS saying_b
     ) ph
 ),
 inserted AS (
@@ -338,9 +344,11 @@ LOCK_CLAIM_GROUPS = f"""
 SELECT count(pg_advisory_xact_lock({GROUP_LOCK_CLASS}, g.key)) FROM (
     SELECT DISTINCT hashtext(c.subject_id || ':' || c.predicate_id) AS key
     FROM claims_claim c
-    WHERE c.id = %(claim_id)s
-       OR c.id IN (SELECT claim_b_id FROM claims_contradiction WHERE claim_a_id = %(claim_id)s)
-       OR c.id IN (SELECT claim_a_id FROM claims_contradiction WHERE claim_b_id = %(claim_id)s)
+    WHERE c.id IN (  -- a union, not ORs, so that each part reads an index
+        SELECT %(claim_id)s::bigint
+        UNION SELECT claim_b_id FROM claims_contradiction WHERE claim_a_id = %(claim_id)s
+        UNION SELECT claim_a_id FROM claims_contradiction WHERE claim_b_id = %(claim_id)s
+    )
     ORDER BY key
 ) g
 """  # noqa: S608 - constant fragments
@@ -500,9 +508,11 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                 cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
                 cursor.execute(PLAN_ALL, {"explain_since": explain_since})
                 changing = cursor.rowcount
-                cursor.execute("ANALYZE cw_changed")
-                cursor.execute(APPLY_ALL, {})  # with parameters, so that %% reads as %
-                outcome = Outcome.from_row(cursor.fetchone())
+                outcome = Outcome()
+                if changing:  # usually nothing changes, and then there is nothing to write
+                    cursor.execute("ANALYZE cw_changed")
+                    cursor.execute(APPLY_ALL, {})  # with parameters, so that %% reads as %
+                    outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
                 # whose transaction goes on.
                 cursor.execute("DROP TABLE cw_found, cw_changed")
@@ -539,6 +549,8 @@ def _scan_settings(cursor: Any) -> None:
     hash join, and the reconciliation's, run without spilling to disk. JIT compilation
     costs more than it saves on statements that run once.
     """
-    cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
-    cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off")
-    cursor.execute(IMMEDIATE_CONSTRAINTS)
+    cursor.execute(
+        "SELECT set_config('work_mem', %s, true); "
+        f"SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off; {IMMEDIATE_CONSTRAINTS}",
+        [settings.CONTRADICTION_SCAN_WORK_MEM],
+    )
