@@ -324,12 +324,11 @@ existing AS (
 )"""  # noqa: S608 - constant fragments
 RECONCILE_CLAIM = "WITH RECURSIVE " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY
 
-# The full scan: the same SQL in three statements, through temporary tables. A plain
-# CREATE TABLE AS may run as a parallel query (a statement that writes may not), and the
-# planner plans the writing statement from the real number of changed flags (usually
-# none) instead of guessing that every pair changes.
-_ALL_SOURCES = f"found AS (SELECT * FROM cw_found), existing AS ({_EXISTING})"  # noqa: S608 - constants
-FIND_ALL_PAIRS = "CREATE TEMPORARY TABLE cw_found ON COMMIT DROP AS " + PAIRS.format(scope="true")
+# The full scan: the same SQL in two statements, through a temporary table. A plain
+# CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
+# not), and the writing statement is then planned from the real number of changed flags
+# (usually none) instead of a guess that every pair changes.
+_ALL_SOURCES = f"found AS ({PAIRS.format(scope='true')}), existing AS ({_EXISTING})"  # noqa: S608 - constants
 PLAN_ALL = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH RECURSIVE "  # noqa: S608 - constants
     + PLAN.format(sources=_ALL_SOURCES)
@@ -500,14 +499,12 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                 cursor.execute("SELECT count(*) FROM claims_claim")
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
-                cursor.execute(FIND_ALL_PAIRS)
-                pairs = cursor.rowcount
-                progress("found", {"pairs": pairs, "seconds": time.perf_counter() - started})
-                # The rest joins the pairs with the flags and a few rows with the claims:
-                # give the planner its usual choices back. (It sizes cw_found from its pages.)
-                cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
                 cursor.execute(PLAN_ALL, {"explain_since": explain_since})
                 changing = cursor.rowcount
+                progress("planned", {"changes": changing, "seconds": time.perf_counter() - started})
+                # Give the planner its usual choices back for the writes, which join a few
+                # changed flags with their claims.
+                cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
                 outcome = Outcome()
                 if changing:  # usually nothing changes, and then there is nothing to write
                     cursor.execute("ANALYZE cw_changed")
@@ -515,11 +512,8 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                     outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
                 # whose transaction goes on.
-                cursor.execute("DROP TABLE cw_found, cw_changed")
-                cursor.execute("SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
-                progress(
-                    "reconciled", {"changing": changing, **outcome.__dict__, "seconds": time.perf_counter() - started}
-                )
+                cursor.execute("DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
+                progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(
             status=ScanRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -535,7 +529,7 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
         flags_resolved=outcome.resolved,
     )
     run.refresh_from_db()
-    logger.info("contradiction scan %s: %s claims, %s pairs, %s in %s", run.pk, scanned, pairs, outcome, run.duration)
+    logger.info("contradiction scan %s: %s claims, %s in %s", run.pk, scanned, outcome, run.duration)
     progress("finished", {"run": run.pk, "seconds": time.perf_counter() - started})
     return run
 

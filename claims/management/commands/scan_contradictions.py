@@ -12,9 +12,9 @@ from claims import detection
 
 PHASES = {
     "locked": "waiting for running checks",
-    "counted": "counting live claims",
-    "found": "finding the pairs the rules flag",
-    "reconciled": "reconciling flags",
+    "counted": "counting claims",
+    "planned": "finding the pairs the rules flag and the flags that change",
+    "reconciled": "writing the changes",
     "finished": "recording the run",
 }
 
