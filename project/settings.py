@@ -205,7 +205,7 @@ if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CONTRADICTION_SCAN_WORK_MEM):
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["project.api.filters.FilterBackend"],
     # Per-user API keys for tools and consumers; sessions for the browser (Swagger UI).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "project.api.auth.APIKeyAuthentication",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import (
@@ -25,13 +26,13 @@ from claims.models import (
 )
 from claims.services import Appearance
 from project.api.fields import (
+    IdListField,
     QuantityField,
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictDateField,
     StrictDateTimeField,
-    StrictIntegerField,
     StrictPrimaryKeyRelatedField,
     StrictRegexField,
     StrictSlugRelatedField,
@@ -250,12 +251,9 @@ class StatusLookupDocument(serializers.Serializer[Any]):
 
 
 class StatusLookupInput(serializers.Serializer[Any]):
-    ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
-        max_length=MAX_STATUS_IDS,
-        required=False,
-        help_text=f"Up to {MAX_STATUS_IDS} claim ids.",
-    )
+    ids = extend_schema_field(  # type: ignore[type-var]
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "maxItems": MAX_STATUS_IDS}
+    )(IdListField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids."))
     url = StrictRegexField(
         URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
     )

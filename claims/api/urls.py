@@ -7,17 +7,18 @@ from django.urls import path
 from claims.api import views
 
 urlpatterns = [
+    # The hot paths first: URL resolution tries patterns in order.
+    path("status/", views.StatusLookupView.as_view(), name="status-lookup"),
+    path("contradictions/", views.ContradictionListView.as_view(), name="contradiction-list"),
     path("claims/", views.ClaimListView.as_view(), name="claim-list"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim-detail"),
     path("claims/<int:pk>/retract/", views.ClaimRetractView.as_view(), name="claim-retract"),
     path("claims/<int:pk>/status/", views.ClaimStatusView.as_view(), name="claim-status"),
     path("claims/<int:pk>/claim-review/", views.ClaimReviewView.as_view(), name="claim-review"),
-    path("status/", views.StatusLookupView.as_view(), name="status-lookup"),
     path("changes/", views.ChangeFeedView.as_view(), name="change-feed"),
     path("verdicts/", views.VerdictListView.as_view(), name="verdict-list"),
     path("verdicts/<int:pk>/", views.VerdictDetailView.as_view(), name="verdict-detail"),
     path("verdicts/<int:pk>/publish/", views.VerdictPublishView.as_view(), name="verdict-publish"),
-    path("contradictions/", views.ContradictionListView.as_view(), name="contradiction-list"),
     path("contradictions/<int:pk>/", views.ContradictionDetailView.as_view(), name="contradiction-detail"),
     path("contradictions/<int:pk>/confirm/", views.ContradictionConfirmView.as_view(), name="contradiction-confirm"),
     path("contradictions/<int:pk>/dismiss/", views.ContradictionDismissView.as_view(), name="contradiction-dismiss"),

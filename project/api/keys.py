@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.models import UserAPIKey
+from project.api.auth import KeyIdentity, verified_keys
 from project.api.schema import link
 from project.api.views import APIView
 
@@ -89,11 +90,12 @@ class KeyDetailView(APIView):
     def delete(self, request: Request, prefix: str) -> Response:
         """Revoke one of your keys, for good. The API then knows it no more (404); the record is kept."""
         key = get_object_or_404(UserAPIKey, user=request.user, prefix=prefix, revoked=False)
-        if isinstance(request.auth, UserAPIKey) and request.auth.pk == key.pk:
+        if isinstance(request.auth, KeyIdentity) and request.auth.key_id == key.pk:
             # A client that revokes the key it is holding locks itself out mid-run.
             raise serializers.ValidationError(
                 {"prefix": ["This is the key you are using: revoke it with another key or in a browser session."]}
             )
         key.revoked = True
         key.save(update_fields=["revoked"])
+        verified_keys.forget(key.pk)
         return Response(status=204)

@@ -64,6 +64,8 @@ class FirstRendererNegotiation(DefaultContentNegotiation):
     """
 
     def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        if len(renderers) == 1:  # nothing to choose: skip parsing the Accept header
+            return renderers[0], renderers[0].media_type
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:

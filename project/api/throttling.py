@@ -3,23 +3,44 @@
 Scopes: ``status`` (the verification-status lookups), ``feed`` (the change feed),
 ``read`` (other reads) and ``write`` (every unsafe method). Rates come from settings
 (``API_THROTTLE_*``), read on each request so that tests can change them.
+
+Each key has one counter per scope and window (``cache.incr``), not DRF's list of every
+request's timestamp, which the cache would have to load and store whole on each request:
+at thousands of requests a minute that list, not the query, becomes the cost. A fixed
+window lets a client spend up to twice its rate across a window boundary; the counters
+live in the default cache (Redis with CACHE_URL, so that all processes share them).
 """
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import Any
 
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
-from claims.models import UserAPIKey
+from project.api.auth import KeyIdentity
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class KeyScopedThrottle(SimpleRateThrottle):
-    def __init__(self) -> None:  # the scope, and so the rate, depends on the request
-        pass
+@functools.cache
+def parse_rate(scope: str, rate: str) -> tuple[int, int]:
+    """ "6000/min" -> (6000, 60). A rate that does not parse fails loudly, naming it."""
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or not period or period[0] not in PERIODS:
+        raise ImproperlyConfigured(f"API_THROTTLE_{scope.upper()}={rate!r}: use <count>/<sec|min|hour|day>.")
+    return int(count), PERIODS[period[0]]
+
+
+class KeyScopedThrottle(BaseThrottle):
+    def __init__(self) -> None:
+        self.wait_seconds: float | None = None
 
     @staticmethod
     def scope_for(request: Request, view: Any) -> str:
@@ -27,17 +48,31 @@ class KeyScopedThrottle(SimpleRateThrottle):
             return "write"
         return str(getattr(view, "throttle_scope", "read"))
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = self.scope_for(request, view)
-        self.rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[assignment]
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+    @staticmethod
+    def ident(request: Request) -> str:
+        if isinstance(request.auth, KeyIdentity):
+            return f"key:{request.auth.prefix}"
+        if request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return f"ip:{BaseThrottle().get_ident(request)}"
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if isinstance(request.auth, UserAPIKey):
-            ident = f"key:{request.auth.prefix}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user:{request.user.pk}"
-        else:
-            ident = f"ip:{self.get_ident(request)}"
-        return f"throttle:{self.scope}:{ident}"
+    def allow_request(self, request: Request, view: Any) -> bool:
+        scope = self.scope_for(request, view)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+        if rate is None:
+            return True
+        limit, duration = parse_rate(scope, rate)
+        now = time.time()
+        window = int(now // duration)
+        key = f"throttle:{scope}:{self.ident(request)}:{window}"
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's first request (or a race for it: add() settles it)
+            count = 1 if cache.add(key, 1, timeout=duration + 1) else cache.incr(key)
+        if count > limit:
+            self.wait_seconds = (window + 1) * duration - now
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return self.wait_seconds

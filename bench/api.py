@@ -1,0 +1,628 @@
+"""Load test of the API's hot paths, next to a raw psycopg2 + orjson endpoint.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/claimwatch \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \\
+        .venv/bin/python bench/api.py [--claims 20000] [--duration 10] [--workers 3]
+
+It uses its own database on the same server (``<name>_bench``; ``--database-url`` picks
+another), migrates it and, the first time, fills it: synthetic claims (bench/generate.py),
+sources with excerpts, verdicts and contradictions. Then it serves the app with gunicorn,
+and, in the same gunicorn processes, a raw WSGI endpoint that reads the same rows with
+psycopg2 and serves the same JSON with orjson (no framework, no authentication). It
+checks that both give the same documents, and loads each with wrk (Debian package
+``wrk``; installed with apt-get if missing and running as root):
+
+- the status lookup: 50 random claim ids per request;
+- the claims list and the contradictions list: a page of 50;
+- claim creates through the API (validated, written, history kept, check enqueued).
+
+It prints requests per second, each API endpoint's throughput as a share of the raw one,
+and the p99 latency. Loopback only; on a 2-core machine wrk shares the CPU with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = 50
+
+
+# --- The raw endpoint (runs inside the gunicorn workers) ------------------------------
+
+_connection: Any = None
+
+
+def _cursor() -> Any:
+    global _connection
+    import psycopg2
+
+    if _connection is None or _connection.closed:
+        _connection = psycopg2.connect(os.environ["DATABASE_URL"])
+        _connection.autocommit = True
+        with _connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+    return _connection.cursor()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _json(data: Any) -> bytes:
+    return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z)
+
+
+CLAIM_COLUMNS = """
+    {c}.id, {c}.statement, {c}.quote, {c}.status, {c}.polarity, {c}.subject_id, {s}.name, {p}.slug, {p}.label,
+    {c}.object_entity_id, {o}.name, {c}.quantity_low, {c}.quantity_best, {c}.quantity_high, {c}.text_value,
+    {c}.valid_from, {c}.valid_from_precision, {c}.valid_until, {c}.valid_until_precision, {c}.asserted_by_id,
+    {t}.name, {c}.asserted_at, {c}.hedge, {c}.credibility, {c}.review_state, {c}.retracted_at, {c}.updated_at
+"""
+CLAIM_JOINS = """
+    JOIN claims_entity {s} ON {s}.id = {c}.subject_id
+    JOIN claims_predicate {p} ON {p}.id = {c}.predicate_id
+    LEFT JOIN claims_entity {o} ON {o}.id = {c}.object_entity_id
+    JOIN sources_party {t} ON {t}.id = {c}.asserted_by_id
+"""
+
+
+def _aliases(c: str) -> dict[str, str]:
+    return {"c": c, "s": f"{c}_s", "p": f"{c}_p", "o": f"{c}_o", "t": f"{c}_t"}
+
+
+def _sides(cursor: Any, party_ids: set[int]) -> dict[int, dict[str, Any]]:
+    cursor.execute(
+        """
+        WITH RECURSIVE up(start, id, parent_id, depth) AS (
+            SELECT p.id, p.id, p.parent_id, 0 FROM sources_party p WHERE p.id = ANY(%s)
+            UNION ALL
+            SELECT up.start, p.id, p.parent_id, up.depth + 1
+            FROM sources_party p JOIN up ON p.id = up.parent_id WHERE up.depth < 32
+        )
+        SELECT DISTINCT ON (up.start) up.start, up.id, p.name
+        FROM up JOIN sources_party p ON p.id = up.id
+        ORDER BY up.start, up.depth DESC
+        """,
+        [sorted(party_ids)],
+    )
+    return {start: {"id": side, "name": name} for start, side, name in cursor.fetchall()}
+
+
+def _claim(r: tuple[Any, ...], sides: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": r[0], "statement": r[1], "quote": r[2],
+        "subject": {"id": r[5], "name": r[6]},
+        "predicate": {"slug": r[7], "label": r[8]},
+        "object_entity": None if r[9] is None else {"id": r[9], "name": r[10]},
+        "quantity": None if r[12] is None else {"low": r[11], "best": r[12], "high": r[13]},
+        "text_value": r[14], "polarity": r[4],
+        "valid_from": r[15], "valid_from_precision": r[16], "valid_until": r[17], "valid_until_precision": r[18],
+        "asserted_by": {"id": r[19], "name": r[20], "side": sides.get(r[19])},
+        "asserted_at": r[21], "hedge": r[22], "credibility": r[23], "status": r[3], "review_state": r[24],
+        "retracted_at": r[25], "updated_at": r[26],
+    }  # fmt: skip
+
+
+def _next_link(environ: dict[str, Any], ordering: str, value: Any, pk: int) -> str:
+    token = (
+        base64.urlsafe_b64encode(orjson.dumps({"o": ordering, "d": "n", "v": value.isoformat(), "k": pk}))
+        .decode()
+        .rstrip("=")
+    )
+    host = environ.get("HTTP_HOST", "localhost")
+    return f"http://{host}{environ['PATH_INFO']}?page_size={PAGE}&cursor={token}"
+
+
+def raw_status(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    ids = [int(part) for part in ",".join(query.get("ids", [])).split(",") if part]
+    cursor.execute(
+        """
+        SELECT c.id, c.status, c.current_verdict_id, v.recorded_at, c.retracted_at
+        FROM claims_claim c LEFT JOIN claims_verdict v ON v.id = c.current_verdict_id
+        WHERE c.id = ANY(%s) ORDER BY c.id
+        """,
+        [ids],
+    )
+    results = [
+        {"id": pk, "status": status, "verdict_id": verdict, "rated_at": rated, "retracted": retracted is not None}
+        for pk, status, verdict, rated, retracted in cursor.fetchall()
+    ]
+    found = {row["id"] for row in results}
+    return {"as_of": None, "results": results, "not_found": {"ids": sorted(set(ids) - found), "urls": []}}
+
+
+def raw_claims(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    a = _aliases("c")
+    cursor.execute(
+        f"SELECT {CLAIM_COLUMNS.format(**a)} FROM claims_claim c {CLAIM_JOINS.format(**a)} "
+        "ORDER BY c.asserted_at DESC, c.id DESC LIMIT %s",
+        [PAGE + 1],
+    )
+    rows = cursor.fetchall()
+    more, rows = len(rows) > PAGE, rows[:PAGE]
+    sides = _sides(cursor, {r[19] for r in rows})
+    last = rows[-1] if rows else None
+    return {
+        "next": _next_link(environ, "-asserted_at", last[21], last[0]) if more and last else None,
+        "previous": None,
+        "results": [_claim(r, sides) for r in rows],
+    }
+
+
+def raw_contradictions(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    names = ("id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version",
+             "detected_at", "state_changed_at", "updated_at")  # fmt: skip
+    cursor.execute(
+        f"SELECT {', '.join(names)}, claim_a_id, claim_b_id FROM claims_contradiction "
+        "ORDER BY detected_at DESC, id DESC LIMIT %s",
+        [PAGE + 1],
+    )
+    rows = cursor.fetchall()
+    more, rows = len(rows) > PAGE, rows[:PAGE]
+    claim_ids = sorted({r[11] for r in rows} | {r[12] for r in rows})
+    a = _aliases("c")
+    cursor.execute(
+        f"SELECT {CLAIM_COLUMNS.format(**a)} FROM claims_claim c {CLAIM_JOINS.format(**a)} WHERE c.id = ANY(%s)",
+        [claim_ids],
+    )
+    claims = {r[0]: r for r in cursor.fetchall()}
+    cursor.execute(
+        """
+        SELECT cs.claim_id, s.id, s.url, s.title, s.kind, cs.role, cs.excerpt, cs.locator
+        FROM claims_claimsource cs JOIN sources_source s ON s.id = cs.source_id
+        WHERE cs.claim_id = ANY(%s) ORDER BY cs.claim_id, cs.id
+        """,
+        [claim_ids],
+    )
+    appearances: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for claim_id, source_id, url, title, kind, role, excerpt, locator in cursor.fetchall():
+        appearances[claim_id].append(
+            {"source": {"id": source_id, "url": url, "title": title, "kind": kind},
+             "role": role, "excerpt": excerpt, "locator": locator}
+        )  # fmt: skip
+    sides = _sides(cursor, {claim[19] for claim in claims.values()})
+    results = []
+    for r in rows:
+        document = dict(zip(names, r[:11], strict=True))
+        for x, claim_id in (("a", r[11]), ("b", r[12])):
+            claim = _claim(claims[claim_id], sides)
+            claim["appearances"] = appearances.get(claim_id, [])
+            document[f"claim_{x}"] = claim
+        results.append(document)
+    last = rows[-1] if rows else None
+    return {
+        "next": _next_link(environ, "-detected_at", last[8], last[0]) if more and last else None,
+        "previous": None,
+        "results": results,
+    }
+
+
+RAW_ROUTES = {"/raw/status/": raw_status, "/raw/claims/": raw_claims, "/raw/contradictions/": raw_contradictions}
+
+
+def raw_application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    handler = RAW_ROUTES.get(environ["PATH_INFO"])
+    if handler is None:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    with _cursor() as cursor:
+        body = _json(handler(environ, cursor))
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+_django_application: Any = None
+
+
+def application(environ: dict[str, Any], start_response: Any) -> Any:
+    """gunicorn's entry point: /raw/… is the baseline, everything else is the project."""
+    global _django_application
+    if environ["PATH_INFO"].startswith("/raw/"):
+        return raw_application(environ, start_response)
+    if _django_application is None:
+        from django.core.wsgi import get_wsgi_application
+
+        _django_application = get_wsgi_application()
+    return _django_application(environ, start_response)
+
+
+# --- Setting up the database ----------------------------------------------------------
+
+
+def bench_database_url(url: str, name: str | None) -> str:
+    parts = urlsplit(url)
+    database = name or (parts.path.lstrip("/") or "claimwatch") + "_bench"
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def seed(claims: int) -> dict[str, int]:
+    """Claims from bench/generate.py; then sources and excerpts for every claim, a verdict
+    history on some, and contradictions between claims that disagree (as the engine flags
+    them: same subject and predicate, opposite polarity)."""
+    from django.db import connection, transaction
+
+    sys.path.insert(0, str(ROOT))
+    from bench.generate import generate
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        generate(cursor, claims=claims)
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM sources_source WHERE title LIKE 'Bench source %%'")
+        cursor.execute(
+            """
+            INSERT INTO sources_source (kind, url, title, publisher_id, author, language, published_at,
+                                        published_precision, archive_url, content_hash, created_at, updated_at)
+            SELECT 'article', 'https://bench.example.org/report-' || g, 'Bench source ' || g,
+                   (SELECT id FROM sources_party WHERE name LIKE 'Bench %%' ORDER BY id LIMIT 1),
+                   '', 'en', timestamptz '2020-01-01' + g * interval '1 hour', 'day', '', '', now(), now()
+            FROM generate_series(1, greatest(100, %s / 10)) g
+            """,
+            [claims],
+        )
+        cursor.execute("SELECT min(id), max(id) FROM sources_source WHERE title LIKE 'Bench source %%'")
+        first, last = cursor.fetchone()
+        cursor.execute(
+            """
+            INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator)
+            SELECT c.id, %s + (c.id * 7 + k) %% (%s - %s + 1), (ARRAY['original', 'report'])[k],
+                   'Excerpt ' || k || ' of claim ' || c.id || ': "' || c.statement || '", as reported.', '¶' || k
+            FROM claims_claim c CROSS JOIN generate_series(1, 2) k
+            WHERE k = 1 OR c.id %% 3 = 0
+            """,
+            [first, last, first],
+        )
+        cursor.execute(
+            """
+            INSERT INTO claims_contradiction (claim_a_id, claim_b_id, kind, relation, explanation, rule,
+                                              rule_version, detected_at, state, state_reason, updated_at)
+            SELECT a.id, b.id, 'negation',
+                   CASE WHEN a.asserted_by_id = b.asserted_by_id THEN 'self' ELSE 'dispute' END,
+                   'Claim ' || a.id || ' affirms what claim ' || b.id || ' denies, for overlapping periods.',
+                   'negation', 1, now() - (a.id %% 1000) * interval '1 minute', 'open', '', now()
+            FROM claims_claim a JOIN LATERAL (
+                SELECT b.* FROM claims_claim b
+                WHERE b.subject_id = a.subject_id AND b.predicate_id = a.predicate_id AND b.id > a.id
+                  AND b.polarity <> a.polarity AND b.period && a.period
+                ORDER BY b.id LIMIT 2
+            ) b ON true
+            ON CONFLICT DO NOTHING
+            """,
+            [],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("ANALYZE")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM claims_claim), (SELECT count(*) FROM claims_contradiction), "
+            "(SELECT count(*) FROM claims_claimsource), (SELECT count(*) FROM claims_verdict)"
+        )
+        n_claims, n_contradictions, n_links, n_verdicts = cursor.fetchone()
+    return {"claims": n_claims, "contradictions": n_contradictions, "appearances": n_links, "verdicts": n_verdicts}
+
+
+def api_keys() -> dict[str, str]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from claims.models import UserAPIKey
+
+    keys = {}
+    for role, group in (("consumer", "API consumer"), ("analyst", "Analyst")):
+        user, _ = get_user_model().objects.get_or_create(username=f"bench-{role}")
+        user.groups.add(Group.objects.get(name=group))
+        UserAPIKey.objects.filter(user=user).delete()
+        keys[role] = str(UserAPIKey.objects.create_key(user=user, name="bench")[1])
+    return keys
+
+
+# --- Loading --------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("wrk is missing: installing the Debian package", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+        path = shutil.which("wrk")
+    if not path:
+        sys.exit("wrk is missing: apt-get install wrk")
+    return path
+
+
+def _seconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def server_cpu(server_pid: int, database: str) -> dict[int, float]:
+    """CPU seconds used so far by each gunicorn worker and each PostgreSQL backend serving
+    the bench database: what requests cost the machine, whatever else runs on it."""
+    import psutil
+
+    processes = psutil.Process(server_pid).children()
+    processes += [p for p in psutil.process_iter(["cmdline"]) if f" {database} " in " ".join(p.info["cmdline"] or [])]
+    used = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        used[process.pid] = times.user + times.system
+    return used
+
+
+def run_wrk(
+    wrk: str, url: str, script: str, *, duration: int, connections: int, server: tuple[int, str] | None = None
+) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    cpu_before = server_cpu(*server) if server else {}
+    result = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", handle.name, url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cpu_after = server_cpu(*server) if server else {}
+    cpu = sum(max(0.0, used - cpu_before.get(pid, 0.0)) for pid, used in cpu_after.items())
+    os.unlink(handle.name)
+    out = result.stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    seconds = _seconds(re.search(r"requests in ([\d.]+\w+),", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "ok_rps": (total - (int(bad.group(1)) if bad else 0)) / seconds,
+        "p99": _seconds(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "cpu_ms": cpu * 1000 / total if total else 0.0,
+        "socket_errors": 1 if errors else 0,
+    }
+
+
+def median_run(found: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median throughput (its p99 and error counts come with it)."""
+    return sorted(found, key=lambda run: run["rps"])[len(found) // 2]
+
+
+def lua_get(path: str, key: str | None) -> str:
+    auth = f'wrk.headers["Authorization"] = "Api-Key {key}"\n' if key else ""
+    return f'{auth}wrk.method = "GET"\nwrk.path = "{path}"\n'
+
+
+def lua_status(prefix: str, key: str | None, first: int, last: int) -> str:
+    auth = f'wrk.headers["Authorization"] = "Api-Key {key}"\n' if key else ""
+    return (
+        auth
+        + f"""
+math.randomseed(7)
+request = function()
+  local ids = {{}}
+  for i = 1, {PAGE} do ids[i] = math.random({first}, {last}) end
+  return wrk.format("GET", "{prefix}status/?ids=" .. table.concat(ids, ","))
+end
+"""
+    )
+
+
+def lua_create(key: str, body: dict[str, Any]) -> str:
+    head, tail = orjson.dumps(body).decode().split("STATEMENT")
+    return f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Api-Key {key}"
+local head = [[{head}]]
+local tail = [[{tail}]]
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/v1/claims/", nil, head .. "Bench created claim " .. n .. tail)
+end
+"""
+
+
+def fetch(url: str, key: str | None = None) -> Any:
+    headers = {"Authorization": f"Api-Key {key}"} if key else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own server
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own server
+        return orjson.loads(response.read())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="default: DATABASE_URL with the database name + _bench")
+    parser.add_argument("--claims", type=int, default=20000, help="claims to generate (once; default 20000)")
+    parser.add_argument("--reseed", action="store_true", help="regenerate the data even if it is there")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load run (default 5)")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating raw/API runs per endpoint (default 3)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+
+    base_url = args.database_url or bench_database_url(os.environ.get("DATABASE_URL", ""), None)
+    database = urlsplit(base_url).path.lstrip("/")
+    if not base_url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL (a PostgreSQL server) or --database-url.")
+    wrk = ensure_wrk()
+    ensure_database(base_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": base_url,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        **{f"API_THROTTLE_{scope}": "100000000/min" for scope in ("STATUS", "FEED", "READ", "WRITE")},
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claim WHERE statement LIKE 'Bench claim %%'")
+        present = cursor.fetchone()[0]
+    if args.reseed or present < args.claims:
+        print(f"Seeding {args.claims} claims …", flush=True)
+        counts = seed(args.claims)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM claims_claim), (SELECT count(*) FROM claims_contradiction), "
+                "(SELECT count(*) FROM claims_claimsource), (SELECT count(*) FROM claims_verdict)"
+            )
+            row = cursor.fetchone()
+        counts = dict(zip(("claims", "contradictions", "appearances", "verdicts"), row, strict=True))
+    keys = api_keys()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM claims_claim")
+        first_claim, last_claim = cursor.fetchone()
+        cursor.execute(
+            "SELECT subject_id, object_entity_id, asserted_by_id FROM claims_claim "
+            "WHERE predicate_id = (SELECT id FROM claims_predicate WHERE slug = 'controlled-by') LIMIT 1"
+        )
+        subject, value, party = cursor.fetchone()
+        cursor.execute("SELECT id FROM sources_source WHERE title LIKE 'Bench source %%' LIMIT 1")
+        source = cursor.fetchone()[0]
+    connection.close()
+
+    log = tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False)  # noqa: SIM115 - read after the run
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "bench.api:application", "--bind",
+         f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--worker-class", "sync",
+         "--limit-request-line", "0", "--access-logfile", "/dev/null", "--error-logfile", "-"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                fetch(f"{base}/raw/status/?ids=1")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    sys.exit(f"gunicorn did not start:\n{Path(log.name).read_text()}")
+                time.sleep(0.3)
+
+        ids = ",".join(str(i) for i in range(first_claim, first_claim + PAGE))
+        for name, api_path, raw_path, key in (
+            ("status", f"/api/v1/status/?ids={ids}", f"/raw/status/?ids={ids}", keys["consumer"]),
+            ("claims", f"/api/v1/claims/?page_size={PAGE}", f"/raw/claims/?page_size={PAGE}", keys["consumer"]),
+            ("contradictions", f"/api/v1/contradictions/?page_size={PAGE}", f"/raw/contradictions/?page_size={PAGE}",
+             keys["consumer"]),
+        ):  # fmt: skip
+            api, raw = fetch(base + api_path, key), fetch(base + raw_path)
+            if api["results"] != raw["results"] or len(api["results"]) != PAGE:
+                sys.exit(f"{name}: the raw endpoint does not serve the API's documents")
+            if name != "status" and (api["next"] is None) != (raw["next"] is None):
+                sys.exit(f"{name}: the raw endpoint's paging differs")
+
+        print(
+            f"\nData: {counts['claims']} claims, {counts['contradictions']} contradictions, "
+            f"{counts['appearances']} claim-source links, {counts['verdicts']} verdicts. "
+            f"gunicorn: {args.workers} sync workers; wrk: 1 thread, {args.connections} connections, "
+            f"median of {args.rounds} alternating {args.duration}s runs; {os.cpu_count()} CPUs.",
+            flush=True,
+        )
+        runs: dict[str, dict[str, dict[str, float]]] = {}
+        for name, api_script, raw_script in (
+            ("status lookup (50 ids)", lua_status("/api/v1/", keys["consumer"], first_claim, last_claim),
+             lua_status("/raw/", None, first_claim, last_claim)),
+            ("claims list (page 50)", lua_get(f"/api/v1/claims/?page_size={PAGE}", keys["consumer"]),
+             lua_get(f"/raw/claims/?page_size={PAGE}", None)),
+            ("contradictions list (page 50)", lua_get(f"/api/v1/contradictions/?page_size={PAGE}", keys["consumer"]),
+             lua_get(f"/raw/contradictions/?page_size={PAGE}", None)),
+        ):  # fmt: skip
+            # Warm every worker up, then alternate raw and API runs so that both see the same
+            # machine (other load comes and goes); report the median run of each.
+            for script in (raw_script, api_script):
+                run_wrk(wrk, base, script, duration=2, connections=args.connections)
+            samples: dict[str, list[dict[str, float]]] = {"raw": [], "api": []}
+            for _ in range(args.rounds):
+                for side, script in (("raw", raw_script), ("api", api_script)):
+                    samples[side].append(
+                        run_wrk(wrk, base, script, duration=args.duration, connections=args.connections,
+                                server=(server.pid, database))
+                    )  # fmt: skip
+            runs[name] = {side: median_run(found) for side, found in samples.items()}
+        body = {
+            "subject": subject, "predicate": "controlled-by", "object_entity": value, "asserted_by": party,
+            "asserted_at": "2020-10-23T12:00:00Z", "statement": "STATEMENT", "hedge": "claimed",
+            "appearances": [{"source": source, "role": "report", "excerpt": "As the bench reported."}],
+        }  # fmt: skip
+        creates = run_wrk(wrk, base, lua_create(keys["analyst"], body), duration=args.duration,
+                          connections=args.connections, server=(server.pid, database))  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    errors = [line for line in Path(log.name).read_text().splitlines() if "Error" in line or "Traceback" in line]
+
+    print()
+    print(
+        f"{'endpoint':32} {'raw req/s':>10} {'API req/s':>10} {'API/raw':>8} {'raw p99':>9} {'API p99':>9}"
+        f"   {'server CPU ms/req raw | API':>28}"
+    )
+    for name, pair in runs.items():
+        raw, api = pair["raw"], pair["api"]
+        flag = "" if api["non2xx"] == 0 and raw["non2xx"] == 0 else f"  ({api['non2xx']} API non-2xx!)"
+        print(
+            f"{name:32} {raw['rps']:10.0f} {api['rps']:10.0f} {api['rps'] / raw['rps']:8.0%} "
+            f"{raw['p99'] * 1000:7.1f}ms {api['p99'] * 1000:7.1f}ms"
+            f"   {raw['cpu_ms']:12.2f} | {api['cpu_ms']:.2f} ({raw['cpu_ms'] / api['cpu_ms']:.0%}){flag}"
+        )
+    print(
+        f"{'claim creates (validated, 201)':32} {'':>10} {creates['ok_rps']:10.0f} {'':>8} {'':>9} "
+        f"{creates['p99'] * 1000:7.1f}ms   {'':12}   {creates['cpu_ms']:.2f}  ({creates['non2xx']} not created)"
+    )
+    if errors:
+        print("\nServer errors during the run:\n" + "\n".join(errors[:20]))
+    print(f"\nRun at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Targets: status lookup and contradictions "
+          "list ≥ 60% of raw.")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
