@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from claims.models import UserAPIKey
 from project.api.auth import KeyIdentity, verified_keys
+from project.api.fields import StrictCharField, StrictDateTimeField
 from project.api.schema import link
 from project.api.views import APIView
 
@@ -37,8 +38,8 @@ class NewKeyDocument(KeyDocument):
 
 
 class KeyInput(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=50, help_text="What the key is for, e.g. newsroom-dashboard.")
-    expiry_date = serializers.DateTimeField(required=False, allow_null=True, help_text="Optional expiry.")
+    name = StrictCharField(max_length=50, help_text="What the key is for, e.g. newsroom-dashboard.")
+    expiry_date = StrictDateTimeField(required=False, allow_null=True, help_text="Optional expiry.")
 
     def validate_expiry_date(self, value: Any) -> Any:
         if value is not None and value <= timezone.now():

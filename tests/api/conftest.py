@@ -27,6 +27,28 @@ def _generous_throttles(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _forget_verified_keys() -> Any:
+    from project.api.auth import verified_keys
+
+    verified_keys.clear()
+    yield
+    verified_keys.clear()
+
+
+def error_fields(response: Any) -> dict[str | None, list[str]]:
+    """The error body's problems, by field: {"status": ["invalid_choice"], ...}. Also checks
+    that the body has the API's one error shape."""
+    body = response.json()
+    assert set(body) == {"status", "code", "detail", "errors"}, body
+    assert body["status"] == response.status_code
+    fields: dict[str | None, list[str]] = {}
+    for error in body["errors"]:
+        assert set(error) == {"field", "code", "message"} and error["message"], error
+        fields.setdefault(error["field"], []).append(error["code"])
+    return fields
+
+
 def api_key(user: Any, name: str = "test") -> str:
     _, key = UserAPIKey.objects.create_key(user=user, name=name)
     return str(key)
@@ -228,3 +250,20 @@ def gunicorn_server(transactional_db: Any, tmp_path: Any) -> Any:
         process.kill()
         process.wait()
     connection.close()
+
+
+def claim_payload(w: World, **overrides: Any) -> dict[str, Any]:
+    """A valid create body: Aliyev says Azerbaijani forces control Aghband, in the article."""
+    body = {
+        "subject": w.aghband.pk,
+        "predicate": "controlled-by",
+        "object_entity": w.claims["aghband"].object_entity_id,
+        "asserted_by": w.aliyev.pk,
+        "asserted_at": "2020-10-22T12:00:00Z",
+        "statement": "Azerbaijani forces control Aghband",
+        "quote": "Aghband is ours",
+        "hedge": "claimed",
+        "appearances": [{"source": w.article.pk, "role": "report", "excerpt": "Aghband is ours", "locator": "¶3"}],
+    }
+    body.update(overrides)
+    return body

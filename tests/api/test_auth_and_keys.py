@@ -1,0 +1,143 @@
+"""Authentication: per-user API keys stored hashed, and sessions for the browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from claims.models import UserAPIKey
+from project.api.auth import verified_keys
+from tests import factories
+from tests.api.conftest import api_key, claim_payload, client_with_key, error_fields
+
+pytestmark = pytest.mark.django_db
+
+CLAIMS = "/api/v1/claims/"
+
+
+def test_without_credentials_every_request_is_a_401_with_a_challenge(world, anonymous_client):
+    response = anonymous_client.get(CLAIMS)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
+    assert response.json() == {
+        "status": 401, "code": "not_authenticated", "detail": "Authentication credentials were not provided.",
+        "errors": [],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Api-Key nonsense", "Api-Key abc.def", "Api-Key ", "Api-Key toolongprefix.secret", "Api-Key a\x00b.c"],
+)
+def test_a_wrong_or_malformed_key_is_a_401(world, header):
+    response = APIClient().get(CLAIMS, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(world, consumer):
+    key = api_key(consumer)
+    prefix = key.split(".")[0]
+    assert client_with_key(f"{prefix}.{'x' * 32}").get(CLAIMS).status_code == 401
+    assert client_with_key(key).get(CLAIMS).status_code == 200
+
+
+def test_keys_are_stored_hashed(world, consumer):
+    key = api_key(consumer)
+    stored = UserAPIKey.objects.get(prefix=key.split(".")[0])
+
+    assert key.split(".")[1] not in stored.hashed_key
+    assert stored.hashed_key.startswith("sha512$$")
+
+
+def test_a_revoked_key_stops_working(world, consumer):
+    key = api_key(consumer)
+    client = client_with_key(key)
+    assert client.get(CLAIMS).status_code == 200
+
+    UserAPIKey.objects.filter(prefix=key.split(".")[0]).update(revoked=True)
+    verified_keys.clear()  # as other processes do within API_KEY_CACHE_SECONDS
+
+    assert client.get(CLAIMS).status_code == 401
+
+
+def test_with_the_cache_off_a_revocation_takes_effect_at_once(world, consumer, settings):
+    settings.API_KEY_CACHE_SECONDS = 0
+    key = api_key(consumer)
+    client = client_with_key(key)
+    assert client.get(CLAIMS).status_code == 200
+    UserAPIKey.objects.filter(prefix=key.split(".")[0]).update(revoked=True)
+    assert client.get(CLAIMS).status_code == 401
+
+
+def test_an_expired_key_is_refused(world, consumer):
+    _, key = UserAPIKey.objects.create_key(user=consumer, name="old", expiry_date=timezone.now() - dt.timedelta(1))
+    response = client_with_key(key).get(CLAIMS)
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+
+
+def test_an_inactive_users_key_is_refused(world, consumer):
+    key = api_key(consumer)
+    consumer.is_active = False
+    consumer.save()
+    assert client_with_key(key).get(CLAIMS).status_code == 401
+
+
+def test_a_user_creates_lists_and_revokes_their_own_keys(world, consumer):
+    client = client_with_key(api_key(consumer, "first"))
+
+    created = client.post("/api/v1/keys/", {"name": "dashboard"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["key"].startswith(body["prefix"] + ".")
+    listed = client.get("/api/v1/keys/").json()
+    assert {k["name"] for k in listed} == {"first", "dashboard"} and all("key" not in k for k in listed)
+    assert client_with_key(body["key"]).get(CLAIMS).status_code == 200
+
+    assert client.delete(f"/api/v1/keys/{body['prefix']}/").status_code == 204
+    assert client.get(f"/api/v1/keys/{body['prefix']}/").status_code == 404
+    assert client_with_key(body["key"]).get(CLAIMS).status_code == 401
+
+
+def test_a_key_cannot_revoke_itself_or_anyone_elses(world, consumer, journalist):
+    key = api_key(consumer)
+    client = client_with_key(key)
+    itself = client.delete(f"/api/v1/keys/{key.split('.')[0]}/")
+    assert itself.status_code == 400 and "prefix" in error_fields(itself)
+    other = api_key(journalist)
+    assert client.delete(f"/api/v1/keys/{other.split('.')[0]}/").status_code == 404
+    assert client_with_key(other).get(CLAIMS).status_code == 200
+
+
+def test_a_key_carries_its_users_role(world, journalist):
+    client = client_with_key(api_key(journalist))
+    assert client.get(CLAIMS).status_code == 200
+    assert client.post(CLAIMS, claim_payload(world), format="json").status_code == 403
+
+
+def test_a_browser_session_authenticates_and_needs_csrf_to_write(world, analyst):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(analyst)
+
+    assert client.get(CLAIMS).status_code == 200
+    refused = client.post(CLAIMS, claim_payload(world), format="json")
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+
+
+def test_a_user_without_a_role_may_only_manage_keys(world):
+    nobody = factories.UserFactory(username="nobody", is_staff=False)
+    client = client_with_key(api_key(nobody))
+    assert client.get(CLAIMS).status_code == 403
+    assert client.get("/api/v1/keys/").status_code == 200
+
+
+def test_bad_key_requests_are_400s(world, consumer):
+    client = client_with_key(api_key(consumer))
+    assert "name" in error_fields(client.post("/api/v1/keys/", {}, format="json"))
+    assert "name" in error_fields(client.post("/api/v1/keys/", {"name": "x" * 51}, format="json"))
+    past = client.post("/api/v1/keys/", {"name": "x", "expiry_date": "2000-01-01T00:00:00Z"}, format="json")
+    assert "expiry_date" in error_fields(past)
