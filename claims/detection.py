@@ -14,8 +14,8 @@ A pair matches at most one rule (negation needs opposite polarities, the other t
 both claims to affirm). A *verdict conflict* (both claims rated true) is an integrity alert
 on the pair's flag, not a fourth kind: see ``claims.models.Contradiction``.
 
-**State is derived, not accumulated.** One SQL statement (``RECONCILE``) compares what the
-rules find now with the stored flags and moves each flag to where it belongs:
+**State is derived, not accumulated.** The same SQL (``PLAN``, then ``APPLY``) compares
+what the rules find now with the stored flags and moves each flag to where it belongs:
 
 - a new pair opens a flag (or a resolved one, if a verdict already settles it);
 - a flag whose rule no longer holds (an edit, a retraction) is closed, with the reason;
@@ -27,8 +27,10 @@ rules find now with the stored flags and moves each flag to where it belongs:
 
 Because every run computes the same target from the same data, running it twice changes
 nothing (idempotent), a run killed half-way leaves nothing behind (one transaction), and
-the incremental check and the full scan agree by construction: they run the same
-statement, over one claim's pairs or over all of them.
+the incremental check and the full scan agree by construction: they run the same SQL,
+over one claim's pairs (one prepared statement, ``RECONCILE_CLAIM``) or over all of them
+(``PLAN_ALL`` finds the pairs with a parallel hash self-join and keeps only the flags that
+change, usually none; ``APPLY_ALL`` writes those).
 
 **Concurrency.** The pair is unique in the table and inserts use ``ON CONFLICT DO NOTHING``,
 so two writers can never make two rows for one pair. An update applies only if the row is

@@ -84,7 +84,6 @@ def test_a_claim_saved_through_the_service_is_flagged_by_a_real_worker(celery_wo
 
 
 @pytest.mark.worker
-@pytest.mark.slow
 def test_a_check_whose_worker_process_is_killed_mid_task_is_delivered_again_and_completes(
     celery_worker_process, migration_data
 ):
