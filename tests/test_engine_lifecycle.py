@@ -91,6 +91,19 @@ def test_an_edit_that_changes_why_the_claims_disagree_updates_the_open_flag(war:
     assert flag.explanation.endswith("Armenia's Ministry of Defence says Republic of Artsakh.")
 
 
+def test_moving_a_claim_to_another_place_closes_its_flags_there(war: War, dispute):
+    said, denied = dispute
+
+    claim_update(claim=denied, data={"subject": war.fuzuli})
+    check(denied)
+
+    flag = flag_of(said, denied)
+    assert flag.state == Contradiction.State.CLOSED
+    assert flag.state_reason == (
+        "The negation rule no longer holds: after an edit the claims no longer share a subject and a predicate."
+    )
+
+
 def test_a_retraction_closes_the_flag_with_the_retraction_reason(dispute):
     said, denied = dispute
 
