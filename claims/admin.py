@@ -533,8 +533,24 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Triage: the two claims side by side; confirm, or dismiss with a reason."""
 
-    list_display = ["kind", "relation", "state", "claim_a_card", "claim_b_card", "explanation", "detected_at"]
-    list_filter = ["state", "kind", "relation", "rule", "detected_at"]
+    list_display = [
+        "kind",
+        "relation",
+        "state",
+        "verdict_conflict",
+        "claim_a_card",
+        "claim_b_card",
+        "explanation",
+        "detected_at",
+    ]
+    list_filter = [
+        "state",
+        "kind",
+        "relation",
+        ("integrity_alert_verdict", admin.EmptyFieldListFilter),
+        "rule",
+        "detected_at",
+    ]
     search_fields = ["explanation", "claim_a__statement", "claim_b__statement"]
     actions = ["confirm", "dismiss"]
     list_per_page = 25
@@ -548,6 +564,8 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "reviewed_by",
         "state_changed_at",
         "resolved_by_verdict",
+        "integrity_alert_verdict",
+        "integrity_alert_at",
         "rule",
         "rule_version",
         "detected_at",
@@ -606,6 +624,11 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ),
         )
 
+    @admin.display(description="Verdict conflict", boolean=True)
+    def verdict_conflict(self, obj: Contradiction) -> bool:
+        """Both claims rated true although they cannot both be: an integrity alert."""
+        return obj.integrity_alert_verdict_id is not None
+
     @admin.display(description="Claim A")
     def claim_a_card(self, obj: Contradiction) -> SafeString:
         return claim_card(obj.claim_a)
@@ -638,6 +661,7 @@ class ScanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "flags_opened",
         "flags_closed",
         "flags_reopened",
+        "flags_resolved",
         "triggered_by",
     ]
     list_filter = ["status"]
