@@ -74,8 +74,19 @@ def ask_reason(
     )
 
 
-def claim_card(claim: Claim) -> SafeString:
-    """One claim as an analyst reads it: who, what, when, how sure, where it appeared."""
+def claim_card(claim: Claim, *, full: bool = True) -> SafeString:
+    """One claim as an analyst reads it: who, what, when, how sure and (``full``) its
+    verbatim quote and where it appeared."""
+    if not full:
+        return format_html(
+            "<a href='{}'><b>#{}</b></a> <b>{}</b>: {}<br><small>{} · {}</small>",
+            reverse("admin:claims_claim_change", args=[claim.pk]),
+            claim.pk,
+            claim.asserted_by,
+            claim.proposition,
+            period_text(claim),
+            claim.get_status_display() + (" · retracted" if claim.retracted_at else ""),
+        )
     appearances = format_html_join(
         "",
         "<li>{} — <a href='{}'>{}</a>{}</li>",
@@ -631,11 +642,11 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Claim A")
     def claim_a_card(self, obj: Contradiction) -> SafeString:
-        return claim_card(obj.claim_a)
+        return claim_card(obj.claim_a, full=False)
 
     @admin.display(description="Claim B")
     def claim_b_card(self, obj: Contradiction) -> SafeString:
-        return claim_card(obj.claim_b)
+        return claim_card(obj.claim_b, full=False)
 
     @admin.display(description="The two claims")
     def side_by_side(self, obj: Contradiction) -> SafeString:
