@@ -96,17 +96,26 @@ class Entity(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PLACE)
     aliases = ArrayField(
-        models.CharField(max_length=200), default=list, blank=True,
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
         help_text="Other spellings and transliterations, e.g. Ağbənd, Agbend.",
     )
     part_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parts",
         help_text="e.g. Aghband is part of Zangilan district.",
     )
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     coordinate_precision_km = models.DecimalField(
-        max_digits=8, decimal_places=3, null=True, blank=True,
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
         help_text="Radius within which the coordinates are known to be right.",
     )
     same_as = models.URLField(blank=True, help_text="An authority link, e.g. a Wikidata URL.")
@@ -122,7 +131,8 @@ class Entity(models.Model):
         constraints = [
             choices_check("kind", EntityKind, "entity"),
             models.UniqueConstraint(
-                fields=["name", "kind", "part_of"], name="entity_name_kind_parent_unique",
+                fields=["name", "kind", "part_of"],
+                name="entity_name_kind_parent_unique",
                 nulls_distinct=False,
                 violation_error_message="An entity with this name and kind already exists here.",
             ),
@@ -133,7 +143,8 @@ class Entity(models.Model):
                 violation_error_message="Give both latitude (-90..90) and longitude (-180..180), or neither.",
             ),
             models.CheckConstraint(
-                condition=~Q(part_of=F("pk")), name="entity_not_part_of_itself",
+                condition=~Q(part_of=F("pk")),
+                name="entity_not_part_of_itself",
                 violation_error_message="An entity cannot be part of itself.",
             ),
         ]
@@ -245,8 +256,13 @@ class ClaimPeriod(Func):
         super().__init__(F("valid_from"))
 
     def as_sql(
-        self, compiler: Any, connection: Any, function: Any = None, template: Any = None,
-        arg_joiner: Any = None, **extra_context: Any,
+        self,
+        compiler: Any,
+        connection: Any,
+        function: Any = None,
+        template: Any = None,
+        arg_joiner: Any = None,
+        **extra_context: Any,
     ) -> Any:
         sql = """daterange(
             CASE valid_from_precision
@@ -273,8 +289,13 @@ class ClaimSearchVector(Func):
         super().__init__(F("statement"))
 
     def as_sql(
-        self, compiler: Any, connection: Any, function: Any = None, template: Any = None,
-        arg_joiner: Any = None, **extra_context: Any,
+        self,
+        compiler: Any,
+        connection: Any,
+        function: Any = None,
+        template: Any = None,
+        arg_joiner: Any = None,
+        **extra_context: Any,
     ) -> Any:
         return (
             "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
@@ -297,9 +318,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def disputed(self) -> ClaimQuerySet:
         """Claims that take part in an open or confirmed contradiction."""
         live = [Contradiction.State.OPEN, Contradiction.State.CONFIRMED]
-        return self.filter(
-            Q(contradictions_as_a__state__in=live) | Q(contradictions_as_b__state__in=live)
-        ).distinct()
+        return self.filter(Q(contradictions_as_a__state__in=live) | Q(contradictions_as_b__state__in=live)).distinct()
 
     def about(self, entity: Entity | int) -> ClaimQuerySet:
         """Claims whose subject is the entity or any place within it."""
@@ -386,9 +405,7 @@ class Claim(models.Model):
     statement = models.TextField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
     quote = models.TextField(blank=True, help_text="Verbatim, as said or reported.")
     hedge = models.CharField(max_length=12, choices=Hedge.choices, default=Hedge.STATED)
-    credibility = models.PositiveSmallIntegerField(
-        choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED
-    )
+    credibility = models.PositiveSmallIntegerField(choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED)
     sources: models.ManyToManyField[Source, ClaimSource] = models.ManyToManyField(
         Source, through="ClaimSource", related_name="claims"
     )
@@ -426,7 +443,8 @@ class Claim(models.Model):
             choices_check("valid_from_precision", PeriodPrecision, "claim"),
             choices_check("valid_until_precision", PeriodPrecision, "claim"),
             models.CheckConstraint(
-                condition=Q(credibility__gte=1, credibility__lte=6), name="claim_credibility_valid",
+                condition=Q(credibility__gte=1, credibility__lte=6),
+                name="claim_credibility_valid",
                 violation_error_message="Credibility is 1 (confirmed) to 6 (cannot be judged).",
             ),
             models.CheckConstraint(
@@ -436,23 +454,59 @@ class Claim(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(quantity_low__isnull=True) | Q(quantity_best__isnull=True) | Q(quantity_low__lte=F("quantity_best"))
+                    Q(quantity_low__isnull=True)
+                    | Q(quantity_best__isnull=True)
+                    | Q(quantity_low__lte=F("quantity_best"))
                 )
-                & (Q(quantity_best__isnull=True) | Q(quantity_high__isnull=True) | Q(quantity_best__lte=F("quantity_high")))
-                & (Q(quantity_low__isnull=True) | Q(quantity_high__isnull=True) | Q(quantity_low__lte=F("quantity_high"))),
+                & (
+                    Q(quantity_best__isnull=True)
+                    | Q(quantity_high__isnull=True)
+                    | Q(quantity_best__lte=F("quantity_high"))
+                )
+                & (
+                    Q(quantity_low__isnull=True)
+                    | Q(quantity_high__isnull=True)
+                    | Q(quantity_low__lte=F("quantity_high"))
+                ),
                 name="claim_quantity_ordered",
                 violation_error_message="A quantity must satisfy low ≤ best ≤ high.",
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(value_type="entity", object_entity__isnull=False, quantity_best__isnull=True,
-                      quantity_low__isnull=True, quantity_high__isnull=True, text_value="")
-                    | Q(value_type="quantity", object_entity__isnull=True, quantity_best__isnull=False,
-                        quantity_low__isnull=False, quantity_high__isnull=False, text_value="")
-                    | (Q(value_type="text", object_entity__isnull=True, quantity_best__isnull=True,
-                         quantity_low__isnull=True, quantity_high__isnull=True) & ~Q(text_value=""))
-                    | Q(value_type="none", object_entity__isnull=True, quantity_best__isnull=True,
-                        quantity_low__isnull=True, quantity_high__isnull=True, text_value="")
+                    Q(
+                        value_type="entity",
+                        object_entity__isnull=False,
+                        quantity_best__isnull=True,
+                        quantity_low__isnull=True,
+                        quantity_high__isnull=True,
+                        text_value="",
+                    )
+                    | Q(
+                        value_type="quantity",
+                        object_entity__isnull=True,
+                        quantity_best__isnull=False,
+                        quantity_low__isnull=False,
+                        quantity_high__isnull=False,
+                        text_value="",
+                    )
+                    | (
+                        Q(
+                            value_type="text",
+                            object_entity__isnull=True,
+                            quantity_best__isnull=True,
+                            quantity_low__isnull=True,
+                            quantity_high__isnull=True,
+                        )
+                        & ~Q(text_value="")
+                    )
+                    | Q(
+                        value_type="none",
+                        object_entity__isnull=True,
+                        quantity_best__isnull=True,
+                        quantity_low__isnull=True,
+                        quantity_high__isnull=True,
+                        text_value="",
+                    )
                 ),
                 name="claim_value_matches_type",
                 violation_error_message="The value does not match the predicate's value type.",
@@ -471,7 +525,8 @@ class Claim(models.Model):
             # the same subject and predicate whose period overlaps (``period && %s``), so its cost
             # follows the overlapping candidates even when a subject has years of claims.
             GistIndex(
-                fields=["subject", "predicate", "period"], name="claim_candidates_gist",
+                fields=["subject", "predicate", "period"],
+                name="claim_candidates_gist",
                 condition=Q(retracted_at__isnull=True),
             ),
             # Claim list by party, newest first.
@@ -535,7 +590,7 @@ class Claim(models.Model):
 
     @property
     def proposition(self) -> str:
-        """"Hadrut · controlled by · not Azerbaijan"."""
+        """ "Hadrut · controlled by · not Azerbaijan"."""
         value = self.value_display
         negation = "not " if self.polarity == self.Polarity.DENIES else ""
         parts = [str(self.subject), f"{negation}{self.predicate}" if not value else str(self.predicate)]
@@ -580,7 +635,8 @@ class ClaimSource(models.Model):
         constraints = [
             choices_check("role", ClaimSourceRole, "claimsource"),
             models.UniqueConstraint(
-                fields=["claim", "source", "role"], name="claimsource_claim_source_role_unique",
+                fields=["claim", "source", "role"],
+                name="claimsource_claim_source_role_unique",
                 violation_error_message="This source is already linked to the claim in this role.",
             ),
         ]
@@ -627,7 +683,8 @@ class Verdict(models.Model):
         constraints = [
             choices_check("rating", Rating, "verdict"),
             models.CheckConstraint(
-                condition=~Q(rationale=""), name="verdict_has_rationale",
+                condition=~Q(rationale=""),
+                name="verdict_has_rationale",
                 violation_error_message="A verdict needs a rationale.",
             ),
         ]
@@ -793,7 +850,11 @@ class Contradiction(models.Model):
     )
     # The verdict conflict alert: see the class docstring.
     integrity_alert_verdict = models.ForeignKey(
-        Verdict, null=True, blank=True, on_delete=models.PROTECT, related_name="integrity_alerts",
+        Verdict,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="integrity_alerts",
         verbose_name="verdict conflict",
         help_text="Set while both claims are rated true: the verdict that made them so.",
     )
@@ -810,15 +871,18 @@ class Contradiction(models.Model):
             choices_check("relation", ContradictionRelation, "contradiction"),
             choices_check("state", ContradictionState, "contradiction"),
             models.CheckConstraint(
-                condition=Q(claim_a__lt=F("claim_b")), name="contradiction_pair_ordered",
+                condition=Q(claim_a__lt=F("claim_b")),
+                name="contradiction_pair_ordered",
                 violation_error_message="Store a pair with the lower claim id first.",
             ),
             models.UniqueConstraint(
-                fields=["claim_a", "claim_b"], name="contradiction_pair_unique",
+                fields=["claim_a", "claim_b"],
+                name="contradiction_pair_unique",
                 violation_error_message="This pair of claims is already flagged.",
             ),
             models.CheckConstraint(
-                condition=~Q(state="dismissed") | ~Q(state_reason=""), name="contradiction_dismissal_has_reason",
+                condition=~Q(state="dismissed") | ~Q(state_reason=""),
+                name="contradiction_dismissal_has_reason",
                 violation_error_message="A dismissal needs a reason.",
             ),
             models.CheckConstraint(
@@ -835,9 +899,7 @@ class Contradiction(models.Model):
         ]
         indexes = [
             # The triage queue: open flags, newest first.
-            models.Index(
-                fields=["-detected_at", "-id"], name="contradiction_open_queue", condition=Q(state="open")
-            ),
+            models.Index(fields=["-detected_at", "-id"], name="contradiction_open_queue", condition=Q(state="open")),
             # Contradictions of a claim (claim_a is covered by the unique constraint).
             models.Index(fields=["claim_b"], name="contradiction_claim_b"),
             # Journalists' filters: by kind and state.
@@ -846,7 +908,8 @@ class Contradiction(models.Model):
             models.Index(fields=["-detected_at", "-id"], name="contradiction_detected_id"),
             # The reviewers' queue of verdict conflicts (``Contradiction.objects.integrity_alerts()``).
             models.Index(
-                fields=["-integrity_alert_at"], name="contradiction_alert_queue",
+                fields=["-integrity_alert_at"],
+                name="contradiction_alert_queue",
                 condition=Q(integrity_alert_verdict__isnull=False),
             ),
         ]
