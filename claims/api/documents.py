@@ -35,10 +35,6 @@ CONTRADICTION_FIELDS = (
 )  # fmt: skip
 
 
-def claim_values(prefix: str = "") -> list[str]:
-    return [prefix + name for name in CLAIM_FIELDS]
-
-
 def by_ids_sql(queryset: QuerySet[Any, Any], column: str) -> str:
     """``queryset`` restricted to ``column = ANY(%s)``, compiled to SQL by the ORM once.
 
@@ -84,40 +80,29 @@ def _ref(pk: int | None, name: str | None) -> dict[str, Any] | None:
     return None if pk is None else {"id": pk, "name": name}
 
 
-def claim_summary(row: dict[str, Any], sides: dict[int, dict[str, Any]], prefix: str = "") -> dict[str, Any]:
-    def v(name: str) -> Any:
-        return row[prefix + name]
-
-    best = v("quantity_best")
-    party_id = v("asserted_by_id")
+def claim_summary(r: Sequence[Any], sides: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """A claim's list document from a row of ``CLAIM_FIELDS``, in that order (positions,
+    not names: this runs for every row of every page)."""
     return {
-        "id": v("id"),
-        "statement": v("statement"),
-        "quote": v("quote"),
-        "subject": {"id": v("subject_id"), "name": v("subject__name")},
-        "predicate": {"slug": v("predicate__slug"), "label": v("predicate__label")},
-        "object_entity": _ref(v("object_entity_id"), v("object_entity__name")),
-        "quantity": None if best is None else {"low": v("quantity_low"), "best": best, "high": v("quantity_high")},
-        "text_value": v("text_value"),
-        "polarity": v("polarity"),
-        "valid_from": v("valid_from"),
-        "valid_from_precision": v("valid_from_precision"),
-        "valid_until": v("valid_until"),
-        "valid_until_precision": v("valid_until_precision"),
-        "asserted_by": {"id": party_id, "name": v("asserted_by__name"), "side": sides.get(party_id)},
-        "asserted_at": v("asserted_at"),
-        "hedge": v("hedge"),
-        "credibility": v("credibility"),
-        "status": v("status"),
-        "review_state": v("review_state"),
-        "retracted_at": v("retracted_at"),
-        "updated_at": v("updated_at"),
-    }
+        "id": r[0], "statement": r[1], "quote": r[2],
+        "subject": {"id": r[5], "name": r[6]},
+        "predicate": {"slug": r[7], "label": r[8]},
+        "object_entity": None if r[9] is None else {"id": r[9], "name": r[10]},
+        "quantity": None if r[12] is None else {"low": r[11], "best": r[12], "high": r[13]},
+        "text_value": r[14], "polarity": r[4],
+        "valid_from": r[15], "valid_from_precision": r[16], "valid_until": r[17], "valid_until_precision": r[18],
+        "asserted_by": {"id": r[19], "name": r[20], "side": sides.get(r[19])},
+        "asserted_at": r[21], "hedge": r[22], "credibility": r[23], "status": r[3], "review_state": r[24],
+        "retracted_at": r[25], "updated_at": r[26],
+    }  # fmt: skip
 
 
-def claim_summaries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A page of claims: the rows, plus one query for the parties' sides."""
-    sides = party_sides(row["asserted_by_id"] for row in rows)
+PARTY = CLAIM_FIELDS.index("asserted_by_id")
+
+
+def claim_summaries(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A page of claims (rows of ``CLAIM_FIELDS``), plus one query for the parties' sides."""
+    sides = party_sides(row[PARTY] for row in rows)
     return [claim_summary(row, sides) for row in rows]
 
 
@@ -153,14 +138,15 @@ CONTRADICTION_VALUES = (*CONTRADICTION_FIELDS, "claim_a_id", "claim_b_id")
 
 @functools.cache
 def _claims_by_id_sql() -> str:
-    return by_ids_sql(Claim.objects.order_by("id").values_list(*CLAIM_FIELDS), f'"{Claim._meta.db_table}"."id"')
+    # Unordered: the rows go into a dict by id.
+    return by_ids_sql(Claim.objects.order_by().values_list(*CLAIM_FIELDS), f'"{Claim._meta.db_table}"."id"')
 
 
-def claims_by_id(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def claims_by_id(ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """Claim rows (as ``claim_summary`` reads them) by id: one precompiled query."""
     with connection.cursor() as cursor:
         cursor.execute(_claims_by_id_sql(), [list(ids)])
-        return {row[0]: dict(zip(CLAIM_FIELDS, row, strict=True)) for row in cursor.fetchall()}
+        return {row[0]: row for row in cursor.fetchall()}
 
 
 def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -171,7 +157,7 @@ def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     claim_ids = sorted({row[f"claim_{x}_id"] for row in rows for x in "ab"})
     claims = claims_by_id(claim_ids)
     sources = appearances_of(claim_ids)
-    sides = party_sides(claim["asserted_by_id"] for claim in claims.values())
+    sides = party_sides(claim[PARTY] for claim in claims.values())
     documents = []
     for row in rows:
         document = {name: row[name] for name in CONTRADICTION_FIELDS}
@@ -189,7 +175,7 @@ def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def claim_detail(claim_id: int) -> dict[str, Any] | None:
     """Everything about one claim: the summary, its sources with excerpts, its verdict
     history (newest first) and its live (open or confirmed) contradictions."""
-    row = Claim.objects.filter(pk=claim_id).values(*CLAIM_FIELDS, "retraction_reason", "created_at").first()
+    row = Claim.objects.filter(pk=claim_id).values_list(*CLAIM_FIELDS, "retraction_reason", "created_at").first()
     if row is None:
         return None
     verdicts = list(
@@ -211,10 +197,9 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
                 "claim_a__asserted_by__name", "claim_b__asserted_by__name")
     )  # fmt: skip
     flags = cast(list[dict[str, Any]], list(live))
-    sides = party_sides([row["asserted_by_id"]])
+    sides = party_sides([row[PARTY]])
     document = claim_summary(row, sides)
-    document["retraction_reason"] = row["retraction_reason"]
-    document["created_at"] = row["created_at"]
+    document["retraction_reason"], document["created_at"] = row[len(CLAIM_FIELDS) :]
     document["appearances"] = appearances_of([claim_id]).get(claim_id, [])
     document["verdicts"] = [
         {"id": v["id"], "rating": v["rating"], "rationale": v["rationale"], "reviewer": v["reviewer__username"],

@@ -133,7 +133,7 @@ class ClaimListView(GenericAPIView[Claim]):
     @extend_schema(operation_id="claims_list", tags=["claims"], responses=ClaimSummaryDocument(many=True))
     def get(self, request: Request) -> Response:
         """Claims, newest first by default, filtered and ordered; keyset-paginated."""
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*documents.CLAIM_FIELDS))
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list(*documents.CLAIM_FIELDS))
         return self.get_paginated_response(documents.claim_summaries(rows))  # type: ignore[arg-type]
 
     @extend_schema(
@@ -594,7 +594,7 @@ class EntityTimelineView(GenericAPIView[Claim]):
         entity = get_object_or_404(Entity, pk=pk)
         include_parts = _parse(IncludePartsInput, request.query_params.dict())["include_parts"]
         claims = Claim.objects.about(entity) if include_parts else Claim.objects.filter(subject=entity)
-        rows = self.paginate_queryset(claims.values(*documents.CLAIM_FIELDS))  # type: ignore[arg-type]
+        rows = self.paginate_queryset(claims.values_list(*documents.CLAIM_FIELDS))  # type: ignore[arg-type]
         return self.get_paginated_response(documents.claim_summaries(rows))  # type: ignore[arg-type]
 
 
