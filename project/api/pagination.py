@@ -154,13 +154,17 @@ class KeysetPagination(BasePagination):
                     & (Q(**{f"{field}__{op}": position.value}) | Q(**{field: position.value, f"id__{op}": position.pk}))
                 )
         rows = list(queryset[: size + 1])
+        # values_list() rows are tuples: find the keyset columns by position.
+        columns = {name: index for index, name in enumerate(getattr(queryset, "_fields", None) or ())}
         more = len(rows) > size
         rows = rows[:size]
         if not forward:
             rows.reverse()
 
         def at(row: Any, forward: bool) -> Position:
-            return Position(ordering, forward, _encode_value(self._value(row, field)), self._value(row, "id"))
+            return Position(
+                ordering, forward, _encode_value(self._value(row, field, columns)), self._value(row, "id", columns)
+            )
 
         self.next_position = self.previous_position = None
         if rows:
@@ -171,9 +175,11 @@ class KeysetPagination(BasePagination):
         return rows
 
     @staticmethod
-    def _value(row: Any, field: str) -> Any:
+    def _value(row: Any, field: str, columns: dict[str, int]) -> Any:
         if isinstance(row, Model):
             return row.pk if field == "id" else getattr(row, field)
+        if isinstance(row, tuple):
+            return row[columns[field]]
         return row[field]
 
     def _link(self, position: Position | None) -> str | None:
