@@ -250,10 +250,15 @@ class StatusLookupDocument(serializers.Serializer[Any]):
     not_found = NotFoundDocument()
 
 
+@extend_schema_field(
+    {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "maxItems": MAX_STATUS_IDS}
+)
+class StatusIdsField(IdListField):
+    pass
+
+
 class StatusLookupInput(serializers.Serializer[Any]):
-    ids = extend_schema_field(  # type: ignore[type-var]
-        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "maxItems": MAX_STATUS_IDS}
-    )(IdListField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids."))
+    ids = StatusIdsField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids.")
     url = StrictRegexField(
         URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -77,6 +78,11 @@ def test_the_api_answers_json_whatever_the_client_accepts(world, consumer_client
 
 def test_the_schema_is_valid_openapi(schema):
     validate_schema(schema)
+
+
+def test_the_schema_generates_without_a_warning(tmp_path):
+    """A warning means a field or parameter drf-spectacular had to guess at."""
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
 
 def test_the_schema_and_docs_are_served_without_credentials_and_offline(client: Client):
