@@ -79,10 +79,11 @@ def claim_card(claim: Claim, *, full: bool = True) -> SafeString:
     verbatim quote and where it appeared."""
     if not full:
         return format_html(
-            "<a href='{}'><b>#{}</b></a> <b>{}</b>: {}<br><small>{} · {}</small>",
+            "<a href='{}'><b>#{}</b></a> <b>{}</b>: {}<br><small>{} · {} · {}</small>",
             reverse("admin:claims_claim_change", args=[claim.pk]),
             claim.pk,
             claim.asserted_by,
+            claim.statement,
             claim.proposition,
             period_text(claim),
             claim.get_status_display() + (" · retracted" if claim.retracted_at else ""),

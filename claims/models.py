@@ -1017,6 +1017,12 @@ class ClaimChange(models.Model):
             # One row per claim per transaction (triggers merge into it), and the feed's
             # keyset: WHERE (xid, claim_id) > cursor AND xid < snapshot xmin ORDER BY xid, claim_id.
             models.UniqueConstraint(fields=["xid", "claim"], name="claimchange_xid_claim_unique"),
+            choices_check("status", Status, "claimchange"),
+            models.CheckConstraint(
+                condition=Q(changes__contained_by=ClaimChangeKind.values),
+                name="claimchange_changes_valid",
+                violation_error_message=f"changes must be among: {', '.join(ClaimChangeKind.values)}.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -99,6 +99,9 @@ def test_an_analyst_logs_a_claim_with_a_source_and_an_excerpt_and_sees_it_listed
     page.fill("#id_appearances-0-excerpt", "liberated the village of Aghband")
     page.fill("#id_appearances-0-locator", "¶3")
     page.click("input[name=_save]")
+    page.wait_for_load_state()
+    # If the form came back with errors, say which, rather than time out on the redirect.
+    assert not page.locator(".errornote, .errorlist").all_inner_texts(), page.inner_text("#content")
 
     page.wait_for_url("**/admin/claims/claim/")
     assert "Azerbaijan captured Aghband" in page.inner_text("#result_list")
