@@ -470,9 +470,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: DATABASE_URL with the database name + _bench")
     parser.add_argument("--claims", type=int, default=20000, help="claims to generate (once; default 20000)")
     parser.add_argument("--reseed", action="store_true", help="regenerate the data even if it is there")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per load run (default 5)")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per load run (default 4)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating raw/API runs per endpoint (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating raw/API runs per endpoint (default 5)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
@@ -561,6 +561,7 @@ def main() -> None:
             if name != "status" and (api["next"] is None) != (raw["next"] is None):
                 sys.exit(f"{name}: the raw endpoint's paging differs")
 
+        load_before = os.getloadavg()
         print(
             f"\nData: {counts['claims']} claims, {counts['contradictions']} contradictions, "
             f"{counts['appearances']} claim-source links, {counts['verdicts']} verdicts. "
@@ -620,8 +621,11 @@ def main() -> None:
     )
     if errors:
         print("\nServer errors during the run:\n" + "\n".join(errors[:20]))
-    print(f"\nRun at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Targets: status lookup and contradictions "
-          "list ≥ 60% of raw.")  # fmt: skip
+    print(
+        f"\nRun at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average before {load_before[0]:.2f}, "
+        f"after {os.getloadavg()[0]:.2f} (other work on the machine shifts both sides, the API more). "
+        "Targets: status lookup and contradictions list ≥ 60% of raw."
+    )
 
 
 if __name__ == "__main__":
