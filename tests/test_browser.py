@@ -53,7 +53,8 @@ def browser_page() -> Iterator[Any]:
         )
         try:
             page = browser.new_page()
-            page.set_default_timeout(20_000)
+            # Generous: CI shares two cores with the rest of the suite (a wait, not an assertion).
+            page.set_default_timeout(60_000)
             yield page
         finally:
             browser.close()
