@@ -9,6 +9,16 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types() -> None:
+    """Transactional tests flush the database, and Django re-creates content types with
+    new ids; the in-process ContentType cache must not hand out the old ones (the admin's
+    log entries would then break their foreign key)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def party_factory() -> type[factories.PartyFactory]:
     return factories.PartyFactory
