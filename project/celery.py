@@ -12,7 +12,6 @@ import os
 from typing import Any
 
 from celery import Celery, signals
-from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -61,15 +60,9 @@ def _drop_stale_database_connections(**kwargs: Any) -> None:
     close_old_connections()
 
 
-# Beat's periodic jobs. django-celery-beat's DatabaseScheduler copies them into its tables
-# at start-up, where an admin can see them (and pause them).
-app.conf.beat_schedule = {
-    "contradiction-scan": {
-        "task": "claims.contradiction_scan",
-        "schedule": float(settings.CONTRADICTION_SCAN_INTERVAL_SECONDS),
-        "kwargs": {"triggered_by": "beat"},
-    },
-}
+# Beat's periodic jobs are CELERY_BEAT_SCHEDULE in project/settings.py (read lazily, so
+# importing this module does not load the settings). django-celery-beat's
+# DatabaseScheduler copies them into its tables at start-up, where an admin can pause them.
 
 
 @app.task(name="project.health", ignore_result=False, acks_late=False)

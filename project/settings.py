@@ -195,6 +195,13 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "claimwa
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CONTRADICTION_SCAN_INTERVAL_SECONDS = env_int("CONTRADICTION_SCAN_INTERVAL_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "contradiction-scan": {
+        "task": "claims.contradiction_scan",
+        "schedule": float(CONTRADICTION_SCAN_INTERVAL_SECONDS),
+        "kwargs": {"triggered_by": "beat"},
+    },
+}
 # PostgreSQL work_mem for the full scan's transaction, so its hash joins stay in memory.
 CONTRADICTION_SCAN_WORK_MEM = os.environ.get("CONTRADICTION_SCAN_WORK_MEM") or "256MB"
 if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CONTRADICTION_SCAN_WORK_MEM):

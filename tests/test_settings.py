@@ -142,3 +142,17 @@ def test_every_variable_the_settings_read_is_listed_in_env_example():
 
     assert {"SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL"} <= read  # the parser works
     assert read - listed == set()
+
+
+def test_importing_the_project_package_does_not_load_the_settings():
+    """bin/run runs ``python -m project.launch``, which imports ``project`` (and so the
+    Celery app) before it sets DEBUG; that import must not need SECRET_KEY yet."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import project, project.launch"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
