@@ -37,7 +37,8 @@ app.conf.update(
         "interval_start": 0,
         "interval_step": 0.2,
         "interval_max": 0.2,
-        "socket_connect_timeout": 2,
+        # Redis only: the SQL transport hands unknown options to SQLAlchemy, which refuses them.
+        **({"socket_connect_timeout": 2} if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else {}),
     },
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     timezone="UTC",
