@@ -7,23 +7,31 @@ without CELERY_BROKER_URL, Celery's broker is that same database.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# How long the web server may take to answer /healthz with 200 before the launch gives up.
+READY_TIMEOUT_SECONDS = 120
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "beat": "\033[35m"}
 
 
 def _prepare_environment() -> None:
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    # Beat's pidfile lives there, also when DATABASE_URL means no embedded server created it.
+    (BASE_DIR / ".data").mkdir(exist_ok=True)
     if not os.environ.get("DATABASE_URL"):
         from project.embedded import database_url
 
@@ -41,6 +49,46 @@ def _pump(name: str, stream: IO[bytes]) -> None:
     for line in iter(stream.readline, b""):
         sys.stdout.write(f"{colour}{name:>6} |{reset} {line.decode(errors='replace')}")
         sys.stdout.flush()
+
+
+def _local_address(host: str) -> str:
+    """Where this machine reaches a server bound to ``host`` (a wildcard means loopback)."""
+    if host in {"", "0.0.0.0"}:  # noqa: S104  (recognising the wildcard, not binding it)
+        return "127.0.0.1"
+    if host in {"::", "[::]"}:
+        return "[::1]"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _healthz_status(url: str) -> int | None:
+    """The status /healthz answers with, or None while nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310  (our own http:// URL)
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def _wait_until_ready(url: str, stopping: threading.Event, exited: Callable[[], int | None]) -> int | None:
+    """Poll ``url`` until it answers 200: None then, else the exit status to stop with
+    (a child exited, Ctrl-C, or no answer within READY_TIMEOUT_SECONDS)."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    status = None
+    while not stopping.is_set():
+        exit_code = exited()
+        if exit_code is not None:
+            return exit_code
+        status = _healthz_status(url)
+        if status == 200:
+            return None
+        if time.monotonic() > deadline:
+            answer = f"it answers {status}" if status else "nothing answers"
+            print(f"{url} did not answer 200 within {READY_TIMEOUT_SECONDS} s ({answer}); stopping.", flush=True)
+            return 1
+        stopping.wait(0.5)
+    return 0
 
 
 def run() -> int:
@@ -94,12 +142,6 @@ def run() -> int:
         )
         threading.Thread(target=_pump, args=(name, children[name].stdout), daemon=True).start()
 
-    print(
-        f"\nClaimwatch is running. Admin: http://{host}:{port}/admin/   API docs: http://{host}:{port}/api/docs/"
-        "\nPress Ctrl-C to stop.\n",
-        flush=True,
-    )
-
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
@@ -107,14 +149,27 @@ def run() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
-    while not stopping.is_set():
+
+    def exited(when: str = "") -> int | None:
+        """If a child has exited, say which and return the status to stop with."""
         for name, child in children.items():
             if child.poll() is not None:
-                print(f"{name} exited with status {child.returncode}; stopping the others.", flush=True)
-                exit_code = child.returncode or 1
-                stopping.set()
-        time.sleep(0.5)
+                print(f"{name} exited with status {child.returncode}{when}; stopping the others.", flush=True)
+                return child.returncode or 1
+        return None
+
+    # Say it runs only once the web server answers; until then a link to it would fail.
+    healthz = f"http://{_local_address(host)}:{port}/healthz"
+    exit_code = _wait_until_ready(healthz, stopping, lambda: exited(" before /healthz answered"))
+    if exit_code is None:
+        print(
+            f"\nClaimwatch is running. Admin: http://{host}:{port}/admin/   API docs: http://{host}:{port}/api/docs/"
+            "\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping.is_set() and (exit_code := exited()) is None:
+            stopping.wait(0.5)
+        exit_code = exit_code or 0
 
     print("Stopping web, worker and beat…", flush=True)
     for child in children.values():

@@ -49,14 +49,42 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
+
+def development_secret_key(path: Path) -> str:
+    """The secret key kept in ``path``, made there first if there is none yet.
+
+    Every process of a local run (gunicorn's workers, Celery, ``manage.py runserver``)
+    reads the same key, so a session signed by one is valid in the others. Processes that
+    start together may race to make it: the key is written to a private temporary file and
+    hard-linked into place, which fails for all but the first, so none reads half a key.
+    """
+    if not path.exists():
+        import tempfile
+
+        from django.core.management.utils import get_random_secret_key
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(get_random_secret_key() + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first; everyone uses that one
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{path} does not hold a secret key; delete it and a new one is made.")
+    return key
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is not set. Set SECRET_KEY, or set DEBUG=1 for local development.")
-    # Local development only: a key that changes on every start is safe to leak.
-    from django.core.management.utils import get_random_secret_key
-
-    SECRET_KEY = get_random_secret_key()
+    # Local development only: a key made on this machine, in the git-ignored .data folder.
+    SECRET_KEY = development_secret_key(BASE_DIR / ".data" / "secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

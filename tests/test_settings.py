@@ -56,6 +56,50 @@ def test_settings_load_for_local_development_without_a_secret_key():
     assert loaded["ENGINE"] == "django.db.backends.postgresql"
 
 
+def test_local_development_processes_without_a_secret_key_share_one_key():
+    """gunicorn's workers, Celery and runserver are separate processes: a session signed by
+    one must be valid in the others, so they all read the key kept in .data/."""
+    keys = {
+        json.loads(load_settings(REPORT, DEBUG="1").stdout.strip().splitlines()[-1])["SECRET_KEY"] for _ in range(3)
+    }
+
+    assert len(keys) == 1
+    key_file = ROOT / ".data" / "secret_key"
+    assert key_file.read_text().strip() == keys.pop()
+    assert key_file.stat().st_mode & 0o777 == 0o600, "the key file must be readable by its owner only"
+
+
+def test_processes_starting_together_make_one_development_key(tmp_path):
+    """The first start makes the key; processes racing to make it all end up with the same one,
+    never half a key, and leave no temporary files behind."""
+    path = tmp_path / "data" / "secret_key"
+    code = f"from pathlib import Path; from project.settings import development_secret_key as k; print(k(Path({str(path)!r})))"
+    environment = {**os.environ, "DEBUG": "1", "DATABASE_URL": POSTGRES_URL}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    keys = {process.communicate(timeout=120)[0].strip() for process in processes}
+
+    assert all(process.returncode == 0 for process in processes)
+    assert keys == {path.read_text().strip()}
+    assert len(keys.pop()) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
+
+
+def test_a_development_key_file_without_a_key_is_a_clear_error(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("\n")
+    code = f"from pathlib import Path; from project.settings import development_secret_key as k; k(Path({str(path)!r}))"
+
+    result = load_settings(code, DEBUG="1")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert str(path) in result.stderr
+
+
 def test_production_without_a_secret_key_refuses_to_start():
     result = load_settings(DEBUG=None, SECRET_KEY=None)
 
