@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "import_export",
     "sources",
     "claims",
+    # After rest_framework_api_key: its admin.py unregisters that library's own key admin.
+    "accounts",
 ]
 
 MIDDLEWARE = [

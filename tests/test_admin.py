@@ -165,6 +165,8 @@ def one_of_each(world: dict[str, Any], superuser: Any) -> dict[type[models.Model
     }
     scan_run = apps.get_model("claims", "ScanRun")
     rows[scan_run] = scan_run.objects.create()
+    api_key = apps.get_model("claims", "UserAPIKey")
+    rows[api_key] = api_key.objects.create_key(user=superuser, name="admin-laptop")[0]
     return rows
 
 

@@ -1,8 +1,9 @@
 """Per-user API keys: a signed-in user creates, lists and revokes their own keys.
 
 A key is shown once, when created; only its hash is stored. It acts with its user's
-role. Sign in (the admin login) and use Swagger UI at /api/docs/, or POST with an
-existing key.
+role. Get a first key in a browser: the account area (/account/, for everyone) or the
+admin (staff); or sign in at /account/login/ and use Swagger UI at /api/docs/. Writes go
+through ``accounts.services``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import services
 from claims.models import UserAPIKey
-from project.api.auth import KeyIdentity, verified_keys
+from project.api.auth import KeyIdentity
 from project.api.fields import StrictCharField, StrictDateTimeField
 from project.api.schema import link
+from project.api.serializers import InputSerializer
 from project.api.views import APIView
 
 MAX_LISTED_KEYS = 500
@@ -37,7 +40,7 @@ class NewKeyDocument(KeyDocument):
     key = serializers.CharField(help_text='The key, shown this once: send it as "Authorization: Api-Key <key>".')
 
 
-class KeyInput(serializers.Serializer[Any]):
+class KeyInput(InputSerializer):
     name = StrictCharField(max_length=50, help_text="What the key is for, e.g. newsroom-dashboard.")
     expiry_date = StrictDateTimeField(required=False, allow_null=True, help_text="Optional expiry.")
 
@@ -69,11 +72,11 @@ class KeyListView(APIView):
         """Create a key for yourself; it carries your role. The response is the only time you see it."""
         serializer = KeyInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = UserAPIKey.objects.create_key(
+        key, secret = services.api_key_create(
             user=request.user, name=serializer.validated_data["name"],
             expiry_date=serializer.validated_data.get("expiry_date"),
         )  # fmt: skip
-        return Response({**_document(key), "key": secret}, status=201)  # type: ignore[arg-type]
+        return Response({**_document(key), "key": secret}, status=201)
 
 
 link("keys_create", "201", "GetKey", "keys_retrieve", {"prefix": "$response.body#/prefix"})
@@ -96,7 +99,5 @@ class KeyDetailView(APIView):
             raise serializers.ValidationError(
                 {"prefix": ["This is the key you are using: revoke it with another key or in a browser session."]}
             )
-        key.revoked = True
-        key.save(update_fields=["revoked"])
-        verified_keys.forget(key.pk)
+        services.api_key_revoke(key=key)
         return Response(status=204)

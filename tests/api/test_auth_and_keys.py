@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -141,3 +144,85 @@ def test_bad_key_requests_are_400s(world, consumer):
     assert "name" in error_fields(client.post("/api/v1/keys/", {"name": "x" * 51}, format="json"))
     past = client.post("/api/v1/keys/", {"name": "x", "expiry_date": "2000-01-01T00:00:00Z"}, format="json")
     assert "expiry_date" in error_fields(past)
+
+
+# --- Keys in the admin ----------------------------------------------------------------
+
+ADMIN_KEYS = "/admin/claims/userapikey/"
+
+
+def _admin_client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _key_from_messages(response: Any) -> str:
+    """The key the admin showed once, in a message after the add."""
+    shown = [str(m) for m in response.context["messages"]]
+    keys = re.findall(r"\b([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})\b", " ".join(shown))
+    assert len(keys) == 1, shown
+    return keys[0]
+
+
+def test_a_key_created_in_the_admin_authenticates_until_it_is_revoked_there(world, superuser, consumer):
+    admin_client = _admin_client(superuser)
+
+    added = admin_client.post(f"{ADMIN_KEYS}add/", {"user": consumer.pk, "name": "newsroom"}, follow=True)
+    assert added.status_code == 200
+    key = _key_from_messages(added)
+    stored = UserAPIKey.objects.get(prefix=key.split(".")[0])
+    assert stored.user == consumer and stored.name == "newsroom"
+    assert stored.hashed_key not in added.content.decode() and stored.pk not in added.content.decode()
+    assert client_with_key(key).get(CLAIMS).status_code == 200
+
+    recent_actions = admin_client.get("/admin/").content.decode()
+    assert f"{ADMIN_KEYS}{stored.prefix}/change/" in recent_actions and stored.hashed_key not in recent_actions
+    assert admin_client.get(f"{ADMIN_KEYS}{stored.prefix}/history/").status_code == 200
+    listed = admin_client.get(ADMIN_KEYS, {"q": "consumer"})
+    assert stored.prefix in listed.content.decode() and stored.hashed_key not in listed.content.decode()
+    revoked = admin_client.post(ADMIN_KEYS, {"action": "revoke_keys", "_selected_action": [stored.prefix]})
+    assert revoked.status_code == 302
+
+    assert client_with_key(key).get(CLAIMS).status_code == 401
+    assert UserAPIKey.objects.filter(pk=stored.pk, revoked=True).exists()  # kept, not deleted
+
+
+def test_a_key_is_revoked_on_its_admin_change_page_and_is_kept(world, superuser, consumer):
+    admin_client = _admin_client(superuser)
+    stored, key = UserAPIKey.objects.create_key(user=consumer, name="laptop")
+    assert client_with_key(key).get(CLAIMS).status_code == 200
+    change_url = f"{ADMIN_KEYS}{stored.prefix}/change/"
+
+    page = admin_client.get(change_url)
+    assert page.status_code == 200 and stored.hashed_key not in page.content.decode()
+    assert "hashed_key" not in page.context["adminform"].form.fields
+    saved = admin_client.post(change_url, {"name": "laptop", "revoked": "on"})
+    assert saved.status_code == 302
+
+    assert client_with_key(key).get(CLAIMS).status_code == 401
+    assert UserAPIKey.objects.get(pk=stored.pk).revoked
+    assert admin_client.post(f"{ADMIN_KEYS}{stored.prefix}/delete/", {"post": "yes"}).status_code == 403
+    assert UserAPIKey.objects.filter(pk=stored.pk).exists()
+
+
+def test_bad_input_in_the_admin_key_form_is_a_form_error(world, superuser, consumer):
+    admin_client = _admin_client(superuser)
+    response = admin_client.post(
+        f"{ADMIN_KEYS}add/",
+        {"user": consumer.pk, "name": "", "expiry_date_0": "2000-01-01", "expiry_date_1": "00:00:00"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "name" in errors and "expiry_date" in errors
+    assert not UserAPIKey.objects.filter(user=consumer).exists()
+
+
+def test_only_users_with_the_key_permissions_manage_others_keys_in_the_admin(world, analyst, consumer):
+    UserAPIKey.objects.create_key(user=consumer, name="theirs")
+    assert _admin_client(analyst).get(ADMIN_KEYS).status_code == 403
+    assert _admin_client(analyst).post(f"{ADMIN_KEYS}add/", {"user": analyst.pk, "name": "x"}).status_code == 403
+
+
+def test_the_key_librarys_own_admin_page_is_gone(superuser):
+    assert _admin_client(superuser).get("/admin/rest_framework_api_key/apikey/").status_code == 404
