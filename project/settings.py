@@ -117,6 +117,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz is answered before host validation, for probes that call the container by IP.
     "project.health.HealthCheckMiddleware",
+    # The API's one JSON error shape for Django's own 400/404/500, under DEBUG too.
+    "project.api.errors.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's static files, also under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -216,6 +218,33 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only, unless DEBUG: plain-HTTP requests are redirected, and browsers are told
+# (HSTS) to use HTTPS for a year, subdomains included, and may list the site as HTTPS-only
+# (preload). /healthz is answered before SecurityMiddleware, so plain-HTTP probes still work.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS={SECURE_HSTS_SECONDS} is negative; use 0 to turn HSTS off.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """``HTTP_X_FORWARDED_PROTO,https``: the header (as Django names it in request.META)
+    through which a TLS-terminating proxy says the request came over HTTPS, and its value.
+    Trust it only behind a proxy that always sets it: anyone else can send it."""
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return None
+    match = re.fullmatch(r"(HTTP_[A-Z0-9_]+),([A-Za-z0-9._-]+)", raw)
+    if match is None:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not HEADER,VALUE with the header as Django names it, e.g. HTTP_X_FORWARDED_PROTO,https."
+        )
+    return match.group(1), match.group(2)
+
+
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 # --- Celery ---------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is the same PostgreSQL, through kombu's

@@ -6,8 +6,11 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,12 +232,61 @@ def test_the_web_healthcheck_passes_with_the_production_allowed_hosts(services, 
     )
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [host.strip() for host in example["ALLOWED_HOSTS"].split(",") if host.strip()]
+    settings.SECURE_SSL_REDIRECT = True  # production's default: the probe must not be redirected either
     (url,) = re.findall(r"https?://[^'\" ]+", " ".join(argv(services["web"]["healthcheck"]["test"])))
     parts = urlsplit(url)
 
     response = client.get(parts.path, HTTP_HOST=parts.netloc)
 
     assert response.status_code == 200, response.content[:300]
+
+
+def env_example() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+
+
+def compose_environment(service: dict[str, Any], dotenv: dict[str, str]) -> dict[str, str]:
+    """What the service's process sees: ``env_file`` (.env), then ``environment`` on top,
+    with ``${NAME:-default}`` filled in from .env as compose does."""
+
+    def interpolate(value: str) -> str:
+        return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: dotenv.get(m.group(1)) or m.group(2), value)
+
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    assert service.get("env_file") == ".env"
+    return {**dotenv, **{name: interpolate(str(value)) for name, value in environment.items()}}
+
+
+@pytest.mark.parametrize(("redirect", "expected"), [("", 404), ("1", 301)])
+def test_the_web_service_serves_plain_http_unless_env_turns_the_https_redirect_on(services, redirect, expected):
+    """Compose publishes plain HTTP on port 8000: with .env as .env.example has it, a page is
+    answered (404 for an unknown one), not redirected to an HTTPS nobody serves. Behind a TLS
+    proxy, SECURE_SSL_REDIRECT=1 in .env turns the redirect on."""
+    dotenv = {**env_example(), "SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789-abcdefghijklmnop"}
+    dotenv["SECURE_SSL_REDIRECT"] = redirect
+    environment = compose_environment(services["web"], dotenv)
+    host = environment["ALLOWED_HOSTS"].split(",")[0].strip()
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        f"print(Client().get('/no-such-page/', HTTP_HOST={host!r}).status_code)"
+    )
+    # The compose host names do not resolve here; settings need only a PostgreSQL URL.
+    environment.update(
+        DATABASE_URL="postgres://claimwatch@127.0.0.1:5432/claimwatch",
+        PATH=os.environ.get("PATH", ""),
+        DJANGO_SETTINGS_MODULE="project.settings",
+    )
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(expected), result.stderr[-2000:]
 
 
 def test_the_docker_build_leaves_out_local_state_and_secrets():

@@ -28,6 +28,11 @@ def load_settings(code: str = SETUP, **env: str | None) -> subprocess.CompletedP
     """Run ``code`` with the project's settings in a clean environment: only PATH, HOME,
     DJANGO_SETTINGS_MODULE and a PostgreSQL DATABASE_URL (so no embedded server is
     started), then ``env`` on top (``None`` removes a variable)."""
+    return run_python(["-c", code], **env)
+
+
+def run_python(args: list[str], **env: str | None) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in the project, in the clean environment ``load_settings`` describes."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", str(Path.home())),
@@ -41,7 +46,7 @@ def load_settings(code: str = SETUP, **env: str | None) -> subprocess.CompletedP
         else:
             environment[name] = value
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        [sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
 
 
@@ -159,8 +164,129 @@ def test_production_settings_have_no_insecure_fallbacks():
     assert loaded["CSRF_COOKIE_SECURE"] is True
 
 
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "claimwatch.example.org",
+}
+SECURITY_REPORT = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({name: getattr(s, name) for name in ['SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', "
+    "'SECURE_HSTS_PRELOAD', 'SECURE_SSL_REDIRECT', 'SECURE_PROXY_SSL_HEADER']}))"
+)
+
+
+def security_settings(**env: str | None) -> dict[str, object]:
+    result = load_settings(SECURITY_REPORT, **env)
+    assert result.returncode == 0, result.stderr
+    loaded: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_deploy_checks_pass_with_production_settings():
+    """``manage.py check --deploy`` is the list of what production needs; none may warn."""
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_defaults_to_hsts_and_redirecting_to_https():
+    assert security_settings(**PRODUCTION) == {
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+def test_local_development_serves_plain_http_without_hsts():
+    loaded = security_settings(DEBUG="1")
+
+    assert loaded["SECURE_HSTS_SECONDS"] == 0
+    assert loaded["SECURE_SSL_REDIRECT"] is False
+
+
+def test_the_https_settings_are_read_from_the_environment():
+    loaded = security_settings(
+        **PRODUCTION,
+        SECURE_HSTS_SECONDS="3600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="0",
+        SECURE_HSTS_PRELOAD="false",
+        SECURE_SSL_REDIRECT="off",
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+    )
+
+    assert loaded == {
+        "SECURE_HSTS_SECONDS": 3600,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "X-Forwarded-Proto,https",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_X_FORWARDED_PROTO,",
+        "HTTP_X_FORWARDED_PROTO,https,http",
+        "http_x_forwarded_proto,https",
+        "HTTP_X_FORWARDED_PROTO, https",
+        "HTTP_X_FORWARDED_PROTO=https",
+    ],
+)
+def test_a_proxy_ssl_header_that_is_not_header_comma_value_is_a_clear_error(value):
+    result = load_settings(**PRODUCTION, SECURE_PROXY_SSL_HEADER=value)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECURE_PROXY_SSL_HEADER" in result.stderr
+    assert repr(value) in result.stderr, "the error should quote the bad value"
+
+
+@pytest.mark.parametrize("value", ["a year", "-1", "1.5"])
+def test_an_hsts_duration_that_is_not_a_whole_number_of_seconds_is_a_clear_error(value):
+    result = load_settings(**PRODUCTION, SECURE_HSTS_SECONDS=value)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECURE_HSTS_SECONDS" in result.stderr
+
+
+def test_a_deploy_check_with_a_bad_https_setting_fails_loudly():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **PRODUCTION,
+        SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https",
+    )
+
+    assert result.returncode != 0
+    assert "SECURE_PROXY_SSL_HEADER" in result.stderr
+
+
+def test_healthz_answers_plain_http_probes_in_production_while_pages_redirect_to_https():
+    """Probes call http://127.0.0.1:8000/healthz inside the container; the redirect to HTTPS
+    is for browsers, and must not turn the probe into a 301."""
+    code = (
+        "import django; django.setup(); from django.test import Client; c = Client(); "
+        "h = c.get('/healthz', HTTP_HOST='127.0.0.1:8000'); "
+        "p = c.get('/admin/login/', HTTP_HOST='claimwatch.example.org'); "
+        "print(h.status_code, p.status_code, p.get('Location'))"
+    )
+    # The database the tests use, so the probe's own database check can pass.
+    result = load_settings(code, **PRODUCTION, DATABASE_URL=os.environ["DATABASE_URL"], CELERY_BROKER_URL=None)
+
+    assert result.returncode == 0, result.stderr
+    healthz, page, location = result.stdout.strip().splitlines()[-1].split(" ")
+    assert healthz == "200", result.stderr[-2000:]
+    assert (page, location) == ("301", "https://claimwatch.example.org/admin/login/")
+
+
 def _variables_read_by_settings() -> set[str]:
-    """Names passed to os.environ.get / os.environ[...] / env_bool / env_int / env_list."""
+    """Names passed to os.environ.get / os.environ[...] / the env_* helpers (env_bool, env_int…)."""
     tree = ast.parse((ROOT / "project" / "settings.py").read_text())
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -168,7 +294,7 @@ def _variables_read_by_settings() -> set[str]:
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             target = ast.unparse(func)
-            if called in {"env_bool", "env_int", "env_list"} or target in {"os.environ.get", "os.getenv"}:
+            if called.startswith("env_") or target in {"os.environ.get", "os.getenv"}:
                 names.add(node.args[0].value)
         if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
             if isinstance(node.slice, ast.Constant):

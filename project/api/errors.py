@@ -11,6 +11,8 @@ fault (``If-Match`` for 412 and 428).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -194,3 +196,28 @@ def handler500(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return defaults.server_error(request)
+
+
+_HANDLERS = {400: handler400, 404: handler404, 500: handler500}
+
+
+class ApiErrorMiddleware:
+    """Under /api/, every 400, 404 and 500 that Django itself answers is the one JSON shape.
+
+    Django uses ``handler400``/``handler404``/``handler500`` only when DEBUG is off; with
+    DEBUG on (``bin/run``) it answers an unknown URL or an uncaught exception with its HTML
+    debug page. API clients, scripts included, must get the same shape either way, so an
+    HTML answer with one of those statuses is replaced here. (The exception is still logged
+    by Django, with its traceback, before this runs.) Answers from API views are JSON already
+    and pass untouched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        handler = _HANDLERS.get(response.status_code)
+        if handler is None or not _is_api(request) or "json" in response.get("Content-Type", ""):
+            return response
+        return handler(request)

@@ -56,6 +56,45 @@ def test_a_server_error_under_api_is_json_too(rf):
     assert handler500(rf.get("/admin/"))["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/claims/not-a-number/", "/api/v1/claims/999999/"])
+def test_under_debug_an_api_404_is_the_json_shape_not_the_debug_page(world, consumer_client, settings, path):
+    settings.DEBUG = True  # as under bin/run
+    response = consumer_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert response.json()["errors"] == []
+
+
+def test_under_debug_an_api_server_error_is_the_json_shape_not_the_debug_page(
+    world, consumer_client, settings, monkeypatch
+):
+    from claims.api.views import EntityListView
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in a view")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(EntityListView, "get", crash)  # a bug: no input reaches a 500 on purpose
+    consumer_client.raise_request_exception = False
+    response = consumer_client.get("/api/v1/entities/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "status": 500,
+        "code": "server_error",
+        "detail": "The server failed; the error is logged.",
+        "errors": [],
+    }
+
+
+def test_under_debug_pages_outside_the_api_keep_the_debug_page(client, settings):
+    settings.DEBUG = True
+    response = client.get("/admin-no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_an_empty_query_parameter_is_refused_not_ignored(world, consumer_client):
     response = consumer_client.get("/api/v1/contradictions/", {"kind": ""})
     assert response.status_code == 400 and error_fields(response) == {"kind": ["blank"]}
