@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict
-from project.api.filters import bool_filter, id_filter, text_filter, url_filter
+from project.api.filters import bool_filter, date_filter, datetime_filter, id_filter, text_filter, url_filter
 from sources.urlnorm import InvalidURL, normalize_url
 
 
@@ -26,8 +26,12 @@ def period_range(start: dt.date | None, end: dt.date | None) -> DateRange:
 class PeriodFilterSet(django_filters.FilterSet):
     """``period_start`` / ``period_end``: what the claims are about overlaps that period."""
 
-    period_start = django_filters.DateFilter(method="filter_nothing", help_text="Period overlaps from this day.")
-    period_end = django_filters.DateFilter(method="filter_nothing", help_text="Period overlaps up to this day.")
+    period_start = date_filter(
+        "The period the claim is about overlaps from this day (YYYY-MM-DD).", method="filter_nothing"
+    )
+    period_end = date_filter(
+        "The period the claim is about overlaps up to this day (YYYY-MM-DD).", method="filter_nothing"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,16 +70,12 @@ class ClaimFilter(PeriodFilterSet):
     source_url = url_filter(
         "Appears in the source with this URL (normalised, as sources are stored).", method="filter_source_url"
     )
-    asserted_after = django_filters.IsoDateTimeFilter(
-        field_name="asserted_at", lookup_expr="gte", help_text="Asserted at or after."
-    )
-    asserted_before = django_filters.IsoDateTimeFilter(
-        field_name="asserted_at", lookup_expr="lt", help_text="Asserted before."
-    )
-    updated_since = django_filters.IsoDateTimeFilter(
+    asserted_after = datetime_filter("Asserted at or after.", field_name="asserted_at", lookup_expr="gte")
+    asserted_before = datetime_filter("Asserted before.", field_name="asserted_at", lookup_expr="lt")
+    updated_since = datetime_filter(
+        "Changed at or after (for the exact, commit-ordered list of changes use /changes/).",
         field_name="updated_at",
         lookup_expr="gte",
-        help_text="Changed at or after (for the exact, commit-ordered list of changes use /changes/).",
     )
     q = text_filter(
         'Full-text search over statement and quote (web-search syntax: "quoted phrase", or, -not).',
@@ -83,7 +83,9 @@ class ClaimFilter(PeriodFilterSet):
         method="filter_q",
     )
     retracted = bool_filter("Only retracted, or only not.", method="filter_retracted")
-    review_state = django_filters.ChoiceFilter(choices=Claim.ReviewState.choices)
+    review_state = django_filters.ChoiceFilter(
+        choices=Claim.ReviewState.choices, help_text="Where the claim is in review."
+    )
 
     class Meta:
         model = Claim
@@ -129,12 +131,16 @@ class ContradictionFilter(PeriodFilterSet):
     entity = id_filter("About this entity or any place within it (either claim's subject).", method="filter_entity")
     party = id_filter("Either claim asserted by this party.", method="filter_party")
     side = id_filter("Either claim asserted by this party or any party under it.", method="filter_side")
-    kind = django_filters.MultipleChoiceFilter(choices=Contradiction.Kind.choices, help_text="Repeatable.")
-    relation = django_filters.ChoiceFilter(choices=Contradiction.Relation.choices)
+    kind = django_filters.MultipleChoiceFilter(
+        choices=Contradiction.Kind.choices, help_text="How the claims conflict (repeatable)."
+    )
+    relation = django_filters.ChoiceFilter(
+        choices=Contradiction.Relation.choices, help_text="Between two parties, or a party against itself."
+    )
     state = django_filters.MultipleChoiceFilter(
         choices=Contradiction.State.choices, help_text="Review state (repeatable)."
     )
-    detected_since = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
+    detected_since = datetime_filter("Detected at or after.", field_name="detected_at", lookup_expr="gte")
 
     class Meta:
         model = Contradiction
@@ -161,7 +167,7 @@ class ContradictionFilter(PeriodFilterSet):
 
 class VerdictFilter(django_filters.FilterSet):
     claim = id_filter("Verdicts of this claim.", field_name="claim_id")
-    rating = django_filters.MultipleChoiceFilter(choices=Rating.choices, help_text="Repeatable.")
+    rating = django_filters.MultipleChoiceFilter(choices=Rating.choices, help_text="The verdict's rating (repeatable).")
     published = bool_filter(
         "Only published verdicts, or only unpublished.", field_name="published_at", lookup_expr="isnull", exclude=True
     )
@@ -172,7 +178,7 @@ class VerdictFilter(django_filters.FilterSet):
 
 
 class EntityFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Entity.Kind.choices)
+    kind = django_filters.ChoiceFilter(choices=Entity.Kind.choices, help_text="What sort of entity.")
     part_of = id_filter("Directly part of this entity.", field_name="part_of_id")
     within = id_filter("This entity and everything within it, however deep.", method="filter_within")
     q = text_filter("Name or alias: accent- and case-insensitive, fuzzy (Agbend finds Aghband).", method="filter_q")
@@ -191,7 +197,10 @@ class EntityFilter(django_filters.FilterSet):
 
 
 class PredicateFilter(django_filters.FilterSet):
-    value_type = django_filters.ChoiceFilter(choices=Predicate.ValueType.choices)
+    value_type = django_filters.ChoiceFilter(
+        choices=Predicate.ValueType.choices,
+        help_text="What the predicate's value is: an entity, a quantity, text or none.",
+    )
 
     class Meta:
         model = Predicate

@@ -3,7 +3,8 @@
 DRF's fields coerce: ``"5"`` passes as an integer, ``0`` as a string or a boolean. The
 schema promises types, and a client that sends the wrong one has a bug, so request
 bodies use these fields, which refuse a value of the wrong JSON type with a 400 naming
-the field. (Query parameters are text by nature and keep DRF's parsing.)
+the field. (Query parameters are text by nature and keep DRF's parsing, except that a
+date-time must carry its time zone wherever it comes from.)
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -66,10 +69,31 @@ class StrictDateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+NAIVE_DATETIME_MESSAGE = (
+    "Give the time zone: end the date-time with Z (UTC) or an offset such as +04:00 (URL-encode the + in a query)."
+)
+
+
+def is_naive_datetime(value: str) -> bool:
+    """Whether ``value`` parses as an ISO 8601 date-time without a time zone."""
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return False  # a date-time that does not exist (2020-02-30): the parser's own error
+    return parsed is not None and timezone.is_naive(parsed)
+
+
 class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time with its time zone. Without one, "10:00" could be any of some
+    twenty-six instants, and the server's own zone is not the client's: refuse it."""
+
+    default_error_messages = {"naive_datetime": NAIVE_DATETIME_MESSAGE}
+
     def to_internal_value(self, value: Any) -> Any:
         if not isinstance(value, str):
             self.fail("invalid", format="an ISO 8601 date-time")
+        if is_naive_datetime(value):
+            self.fail("naive_datetime")
         return super().to_internal_value(value)
 
 

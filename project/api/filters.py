@@ -1,4 +1,9 @@
-"""Filter building blocks shared by the API apps, each with an exact OpenAPI schema."""
+"""Filter building blocks shared by the API apps, each with an exact OpenAPI schema.
+
+A filter whose schema is given here (``extend_schema_field``) gets its description from
+that schema alone, so each helper puts the help text into it: every query parameter is
+documented.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
+
+from project.api.fields import NAIVE_DATETIME_MESSAGE, is_naive_datetime
 
 MAX_ID = 2**63 - 1
 TEXT_MAX_LENGTH = 200
@@ -28,20 +36,49 @@ class IdFilter(django_filters.NumberFilter):
 
 
 def id_filter(help_text: str, **kwargs: Any) -> IdFilter:
-    return extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})(  # type: ignore[no-any-return]
-        IdFilter(help_text=help_text, **kwargs)
-    )
+    schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": help_text}
+    return extend_schema_field(schema)(IdFilter(help_text=help_text, **kwargs))  # type: ignore[no-any-return]
 
 
 def text_filter(help_text: str, max_length: int = TEXT_MAX_LENGTH, **kwargs: Any) -> django_filters.CharFilter:
-    return extend_schema_field({"type": "string", "maxLength": max_length})(  # type: ignore[no-any-return]
+    return extend_schema_field({"type": "string", "maxLength": max_length, "description": help_text})(  # type: ignore[no-any-return]
         django_filters.CharFilter(help_text=help_text, max_length=max_length, **kwargs)
     )
 
 
 def url_filter(help_text: str, **kwargs: Any) -> django_filters.CharFilter:
-    return extend_schema_field({"type": "string", "maxLength": 2000, "pattern": URL_PATTERN})(  # type: ignore[no-any-return]
+    schema = {"type": "string", "maxLength": 2000, "pattern": URL_PATTERN, "description": help_text}
+    return extend_schema_field(schema)(  # type: ignore[no-any-return]
         django_filters.CharFilter(help_text=help_text, max_length=2000, **kwargs)
+    )
+
+
+def date_filter(help_text: str, **kwargs: Any) -> django_filters.DateFilter:
+    return extend_schema_field({"type": "string", "format": "date", "description": help_text})(  # type: ignore[no-any-return]
+        django_filters.DateFilter(help_text=help_text, **kwargs)
+    )
+
+
+class AwareDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time with its time zone, as request bodies require (a naive one is
+    refused rather than read in the server's zone)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and is_naive_datetime(value):
+            raise forms.ValidationError(NAIVE_DATETIME_MESSAGE, code="naive_datetime")
+        return super().to_python(value)
+
+
+class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = AwareDateTimeField
+
+
+def datetime_filter(help_text: str, **kwargs: Any) -> AwareDateTimeFilter:
+    description = (
+        f"{help_text} An ISO 8601 date-time with its time zone: Z, or an offset such as +04:00 (%2B04:00 in a URL)."
+    )
+    return extend_schema_field({"type": "string", "format": "date-time", "description": description})(  # type: ignore[no-any-return]
+        AwareDateTimeFilter(help_text=help_text, **kwargs)
     )
 
 
@@ -64,7 +101,9 @@ class BoolFilter(django_filters.BooleanFilter):
 
 
 def bool_filter(help_text: str, **kwargs: Any) -> BoolFilter:
-    return extend_schema_field({"type": "boolean"})(BoolFilter(help_text=help_text, **kwargs))  # type: ignore[no-any-return]
+    return extend_schema_field({"type": "boolean", "description": help_text})(  # type: ignore[no-any-return]
+        BoolFilter(help_text=help_text, **kwargs)
+    )
 
 
 class FilterBackend(DjangoFilterBackend):

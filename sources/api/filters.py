@@ -14,7 +14,7 @@ from sources.urlnorm import InvalidURL, normalize_url
 
 
 class PartyFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Party.Kind.choices)
+    kind = django_filters.ChoiceFilter(choices=Party.Kind.choices, help_text="What sort of party.")
     reliability = django_filters.ChoiceFilter(choices=Reliability.choices)
     parent = id_filter("Directly under this party.", field_name="parent_id")
     side = id_filter("This party and every party under it.", method="filter_side")
@@ -35,7 +35,7 @@ class PartyFilter(django_filters.FilterSet):
 
 
 class SourceFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Source.Kind.choices)
+    kind = django_filters.ChoiceFilter(choices=Source.Kind.choices, help_text="What sort of source.")
     publisher = id_filter("Published by this party.", field_name="publisher_id")
     republished_from = id_filter("Copies of this source.", field_name="republished_from_id")
     url = url_filter("This URL (normalised, as sources are stored).", method="filter_url")
