@@ -19,7 +19,34 @@ from django.db import models
 from django.db.models import F, Func, Q
 from rest_framework_api_key.models import AbstractAPIKey
 
-from sources.models import Party, Source, choices_check, history_tracked
+from sources.models import (
+    DATE_RANGE_MESSAGE,
+    LATEST_DATE,
+    FieldChecks,
+    Party,
+    Source,
+    aliases_check,
+    aliases_field,
+    choices_check,
+    date_range_validators,
+    field_check,
+    history_tracked,
+    in_range_check,
+    max_length_check,
+    text_field,
+    time_range_validators,
+)
+
+# Text limits, far above real text (and kept by CHECKs, see ``sources.models``):
+# a statement is one proposition as an analyst writes it, a sentence or two (2,000
+# characters is some 300 words); a value given as text is a short phrase; a quote or an
+# excerpt is a verbatim passage, and 20,000 characters is about twenty minutes of speech;
+# a verdict's rationale is at most a short article.
+STATEMENT_MAX_LENGTH = 2000
+TEXT_VALUE_MAX_LENGTH = 2000
+QUOTE_MAX_LENGTH = 20_000
+EXCERPT_MAX_LENGTH = 20_000
+RATIONALE_MAX_LENGTH = 20_000
 
 
 class FoldedNames(Func):
@@ -88,19 +115,14 @@ class EntityKind(models.TextChoices):
 
 
 @history_tracked()
-class Entity(models.Model):
+class Entity(FieldChecks):
     """What claims are about: a place, a person, a unit, an event."""
 
     Kind = EntityKind
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PLACE)
-    aliases = ArrayField(
-        models.CharField(max_length=200),
-        default=list,
-        blank=True,
-        help_text="Other spellings and transliterations, e.g. Ağbənd, Agbend.",
-    )
+    aliases = aliases_field(help_text="Other spellings and transliterations, e.g. Ağbənd, Agbend.")
     part_of = models.ForeignKey(
         "self",
         null=True,
@@ -136,17 +158,20 @@ class Entity(models.Model):
                 nulls_distinct=False,
                 violation_error_message="An entity with this name and kind already exists here.",
             ),
-            models.CheckConstraint(
+            field_check(
+                "latitude",
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
                 | (Q(latitude__gte=-90) & Q(latitude__lte=90) & Q(longitude__gte=-180) & Q(longitude__lte=180)),
                 name="entity_coordinates_valid",
-                violation_error_message="Give both latitude (-90..90) and longitude (-180..180), or neither.",
+                message="Give both latitude (-90..90) and longitude (-180..180), or neither.",
             ),
-            models.CheckConstraint(
+            field_check(
+                "part_of",
                 condition=~Q(part_of=F("pk")),
                 name="entity_not_part_of_itself",
-                violation_error_message="An entity cannot be part of itself.",
+                message="An entity cannot be part of itself.",
             ),
+            aliases_check("entity"),
         ]
         indexes = [
             # Entity search (admin autocomplete, API ?subject=): accent-insensitive trigram match.
@@ -164,7 +189,7 @@ class PredicateValueType(models.TextChoices):
     NONE = "none", "None"
 
 
-class Predicate(models.Model):
+class Predicate(FieldChecks):
     """The relation a claim asserts: "controlled by", "captured by", "casualties"…"""
 
     ValueType = PredicateValueType
@@ -185,10 +210,11 @@ class Predicate(models.Model):
             choices_check("value_type", PredicateValueType, "predicate"),
             # The target of Claim's composite foreign key (predicate, value_type).
             models.UniqueConstraint(fields=["id", "value_type"], name="predicate_id_value_type_unique"),
-            models.CheckConstraint(
+            field_check(
+                "single_valued",
                 condition=Q(single_valued=False) | ~Q(value_type="none"),
                 name="predicate_single_valued_has_value",
-                violation_error_message="A predicate without a value cannot be single-valued.",
+                message="A predicate without a value cannot be single-valued.",
             ),
         ]
 
@@ -364,7 +390,7 @@ class ClaimReviewState(models.TextChoices):
 
 
 @history_tracked()
-class Claim(models.Model):
+class Claim(FieldChecks):
     """One party's assertion of one proposition: subject · predicate · value, with polarity."""
 
     Polarity = ClaimPolarity
@@ -387,13 +413,15 @@ class Claim(models.Model):
     quantity_low = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     quantity_best = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     quantity_high = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    text_value = models.TextField(blank=True)
+    text_value = text_field(TEXT_VALUE_MAX_LENGTH, blank=True)
     polarity = models.CharField(max_length=10, choices=Polarity.choices, default=Polarity.AFFIRMS)
 
     # The period the proposition is about (not when it was said).
-    valid_from = models.DateField()
+    valid_from = models.DateField(validators=date_range_validators())
     valid_from_precision = models.CharField(max_length=10, choices=PeriodPrecision.choices, default=PeriodPrecision.DAY)
-    valid_until = models.DateField(null=True, blank=True, help_text="Empty means open-ended.")
+    valid_until = models.DateField(
+        null=True, blank=True, validators=date_range_validators(), help_text="Empty means open-ended."
+    )
     valid_until_precision = models.CharField(
         max_length=10, choices=PeriodPrecision.choices, default=PeriodPrecision.DAY
     )
@@ -401,9 +429,11 @@ class Claim(models.Model):
 
     # Who said it, when, and how it was reported.
     asserted_by = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="claims")
-    asserted_at = models.DateTimeField()
-    statement = models.TextField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
-    quote = models.TextField(blank=True, help_text="Verbatim, as said or reported.")
+    asserted_at = models.DateTimeField(validators=time_range_validators())
+    statement = text_field(
+        STATEMENT_MAX_LENGTH, help_text='As an analyst would write it: "Azerbaijan controls Aghband".'
+    )
+    quote = text_field(QUOTE_MAX_LENGTH, blank=True, help_text="Verbatim, as said or reported.")
     hedge = models.CharField(max_length=12, choices=Hedge.choices, default=Hedge.STATED)
     credibility = models.PositiveSmallIntegerField(choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED)
     sources: models.ManyToManyField[Source, ClaimSource] = models.ManyToManyField(
@@ -442,17 +472,20 @@ class Claim(models.Model):
             choices_check("review_state", ClaimReviewState, "claim"),
             choices_check("valid_from_precision", PeriodPrecision, "claim"),
             choices_check("valid_until_precision", PeriodPrecision, "claim"),
-            models.CheckConstraint(
+            field_check(
+                "credibility",
                 condition=Q(credibility__gte=1, credibility__lte=6),
                 name="claim_credibility_valid",
-                violation_error_message="Credibility is 1 (confirmed) to 6 (cannot be judged).",
+                message="Credibility is 1 (confirmed) to 6 (cannot be judged).",
             ),
-            models.CheckConstraint(
+            field_check(
+                "valid_until",
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
                 name="claim_period_ordered",
-                violation_error_message="The period's end is before its start.",
+                message="The period's end is before its start.",
             ),
-            models.CheckConstraint(
+            field_check(
+                "quantity_best",
                 condition=(
                     Q(quantity_low__isnull=True)
                     | Q(quantity_best__isnull=True)
@@ -469,7 +502,7 @@ class Claim(models.Model):
                     | Q(quantity_low__lte=F("quantity_high"))
                 ),
                 name="claim_quantity_ordered",
-                violation_error_message="A quantity must satisfy low ≤ best ≤ high.",
+                message="A quantity must satisfy low ≤ best ≤ high.",
             ),
             models.CheckConstraint(
                 condition=(
@@ -517,6 +550,21 @@ class Claim(models.Model):
                 name="claim_retraction_has_reason",
                 violation_error_message="A retraction needs a reason.",
             ),
+            # Oversized text would break the full-text index (see STATEMENT_MAX_LENGTH).
+            max_length_check("statement", "claim", STATEMENT_MAX_LENGTH),
+            max_length_check("quote", "claim", QUOTE_MAX_LENGTH),
+            max_length_check("text_value", "claim", TEXT_VALUE_MAX_LENGTH),
+            # Dates the period, once widened, can still give back (see sources.models.LATEST_DATE).
+            # valid_until needs no lower bound: the period is ordered.
+            in_range_check("valid_from", "claim", nullable=False, time=False),
+            field_check(
+                "valid_until",
+                condition=Q(valid_until__isnull=True) | Q(valid_until__lte=LATEST_DATE),
+                name="claim_valid_until_representable",
+                message=DATE_RANGE_MESSAGE,
+            ),
+            # The default period is the day of the assertion.
+            in_range_check("asserted_at", "claim", nullable=False, time=True),
         ]
         indexes = [
             # Contradiction candidates: claims sharing a subject and predicate.
@@ -585,7 +633,7 @@ class Claim(models.Model):
         if self.value_type == Predicate.ValueType.QUANTITY:
             return format_quantity(self.quantity_low, self.quantity_best, self.quantity_high)
         if self.value_type == Predicate.ValueType.TEXT:
-            return self.text_value
+            return str(self.text_value)
         return ""
 
     @property
@@ -616,7 +664,7 @@ class ClaimSourceRole(models.TextChoices):
 
 
 @history_tracked()
-class ClaimSource(models.Model):
+class ClaimSource(FieldChecks):
     """Where a claim appears, in what role, and the verbatim excerpt."""
 
     Role = ClaimSourceRole
@@ -624,7 +672,7 @@ class ClaimSource(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="appearances")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="appearances")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPORT)
-    excerpt = models.TextField(blank=True, help_text="Verbatim, as it appears in the source.")
+    excerpt = text_field(EXCERPT_MAX_LENGTH, blank=True, help_text="Verbatim, as it appears in the source.")
     locator = models.CharField(
         max_length=100, blank=True, help_text='Where the excerpt sits: "¶4", or "00:01:23" in a video.'
     )
@@ -639,6 +687,7 @@ class ClaimSource(models.Model):
                 name="claimsource_claim_source_role_unique",
                 violation_error_message="This source is already linked to the claim in this role.",
             ),
+            max_length_check("excerpt", "claimsource", EXCERPT_MAX_LENGTH),
         ]
         indexes = [
             # Status by source URL: source -> claims.
@@ -662,12 +711,12 @@ class VerdictQuerySet(models.QuerySet["Verdict"]):
 
 
 @history_tracked()
-class Verdict(models.Model):
+class Verdict(FieldChecks):
     """A reviewer's rating of a claim. Append-only: a new verdict supersedes the last."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verdicts")
     rating = models.CharField(max_length=20, choices=Rating.choices)
-    rationale = models.TextField()
+    rationale = text_field(RATIONALE_MAX_LENGTH)
     evidence: models.ManyToManyField[Source, VerdictEvidence] = models.ManyToManyField(
         Source, through="VerdictEvidence", related_name="evidence_for", blank=True
     )
@@ -682,11 +731,13 @@ class Verdict(models.Model):
         get_latest_by = ["recorded_at", "id"]
         constraints = [
             choices_check("rating", Rating, "verdict"),
-            models.CheckConstraint(
+            field_check(
+                "rationale",
                 condition=~Q(rationale=""),
                 name="verdict_has_rationale",
-                violation_error_message="A verdict needs a rationale.",
+                message="A verdict needs a rationale.",
             ),
+            max_length_check("rationale", "verdict", RATIONALE_MAX_LENGTH),
         ]
         indexes = [
             # Status history: the latest verdict of a claim as of a date.

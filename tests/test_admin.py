@@ -790,3 +790,185 @@ def test_the_history_of_parties_sources_and_entities_is_shown(model, world, anal
     page = page_text(logged_in(analyst).get(url(model, "change", obj.pk)))
 
     assert "cw-history" in page and "created" in page
+
+
+# --- Limits: oversized text and dates the period cannot represent ---------------------
+
+
+def varied_words(size: int) -> str:
+    """About ``size`` characters of distinct words (the worst case for a full-text index)."""
+    return " ".join(format(n * 2654435761 % 2**32, "x") for n in range(size // 8 + 1))[:size]
+
+
+def field_errors(response: Any, name: str) -> list[str]:
+    assert response.status_code == 200, f"HTTP {response.status_code}, no form shown"
+    return [str(e) for e in response.context["adminform"].form.errors.get(name, [])]
+
+
+def test_a_one_megabyte_statement_is_a_form_error_on_the_statement_and_nothing_is_written(world, analyst):
+    data = claim_form(world, statement=varied_words(1_000_000))
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
+
+    assert "at most 2000 characters" in " ".join(field_errors(response, "statement"))
+    assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
+
+
+def test_an_oversized_quote_or_text_value_is_a_form_error_on_its_field(world, analyst):
+    client = logged_in(analyst)
+    quote = client.post(url(Claim, "add"), with_appearances(claim_form(world, quote="q" * 20_001), []))
+    text = client.post(
+        url(Claim, "add"),
+        with_appearances(
+            claim_form(world, predicate=predicate("losses").pk, object_entity="", text_value="t" * 2001), []
+        ),
+    )
+
+    assert field_errors(quote, "quote") and field_errors(text, "text_value")
+    assert Claim.objects.count() == 0
+
+
+def test_an_oversized_excerpt_is_an_inline_error(world, analyst):
+    rows = [{**two_sources(world)[0], "excerpt": "e" * 20_001}]
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(claim_form(world), rows))
+
+    assert response.status_code == 200
+    assert "at most 20000 characters" in error_text(response)
+    assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
+
+
+def test_an_oversized_rationale_is_a_form_error_on_the_rationale(world, analyst):
+    claim = new_claim(world)
+
+    response = logged_in(analyst).post(
+        url(Verdict, "add"), {"claim": claim.pk, "rating": "false", "rationale": varied_words(1_000_000)}
+    )
+
+    assert field_errors(response, "rationale")
+    assert Verdict.objects.count() == 0
+
+
+@pytest.mark.parametrize("model", [Entity, Party], ids=["entity", "party"])
+def test_more_than_fifty_aliases_is_a_form_error_on_the_aliases(world, analyst, model):
+    aliases = ",".join(f"Alias {n}" for n in range(51))
+    data = {"name": "Somewhere", "kind": model.Kind.choices[0][0], "reliability": "F", "aliases": aliases}
+
+    response = logged_in(analyst).post(url(model, "add"), data)
+
+    assert "at most 50" in " ".join(field_errors(response, "aliases"))
+    assert not model.objects.filter(name="Somewhere").exists()
+
+
+@pytest.mark.parametrize("precision", ["day", "month", "year"])
+def test_a_period_ending_in_the_year_9999_is_a_form_error_on_valid_until(world, analyst, precision):
+    data = claim_form(world, valid_until="9999-12-31", valid_until_precision=precision)
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
+
+    assert field_errors(response, "valid_until")
+    assert Claim.objects.count() == 0
+
+
+@pytest.mark.parametrize("precision", ["day", "month", "year"])
+def test_a_period_starting_in_the_year_9999_is_a_form_error_on_valid_from(world, analyst, precision):
+    data = claim_form(world, valid_from="9999-06-15", valid_from_precision=precision, valid_until="")
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
+
+    assert field_errors(response, "valid_from")
+    assert Claim.objects.count() == 0
+
+
+def test_an_assertion_in_the_year_9999_without_a_period_is_a_form_error_on_asserted_at(world, analyst):
+    data = claim_form(world, asserted_at_0="9999-12-31", valid_from="", valid_until="")
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
+
+    assert field_errors(response, "asserted_at")
+    assert Claim.objects.count() == 0
+
+
+@pytest.mark.parametrize("precision", ["day", "month", "year"])
+def test_a_claim_about_the_year_1_is_saved_and_its_pages_render(world, analyst, precision):
+    data = claim_form(
+        world, asserted_at_0="0001-01-01", valid_from="0001-01-01", valid_from_precision=precision,
+        valid_until="0001-06-01", valid_until_precision=precision,
+    )  # fmt: skip
+    client = logged_in(analyst)
+
+    response = client.post(url(Claim, "add"), with_appearances(data, []))
+
+    assert response.status_code == 302, error_text(response)
+    claim = Claim.objects.get()
+    assert client.get(url(Claim, "change", claim.pk)).status_code == 200
+    assert client.get(url(Claim, "changelist")).status_code == 200
+
+
+def test_a_source_published_in_the_year_9999_is_a_form_error_on_published_at(analyst, world):
+    response = logged_in(analyst).post(
+        url(Source, "add"),
+        {"kind": "article", "title": "From the future", "published_at_0": "9999-12-31", "published_at_1": "23:00",
+         "published_precision": "year"},
+    )  # fmt: skip
+
+    assert field_errors(response, "published_at")
+    assert not Source.objects.filter(title="From the future").exists()
+
+
+# --- Each error once, against its field ----------------------------------------------
+
+
+def test_a_reversed_period_is_one_error_on_valid_until(world, analyst):
+    data = claim_form(world, valid_from="2020-10-22", valid_until="2020-10-01")
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
+
+    assert field_errors(response, "valid_until") == ["The period's end is before its start."]
+    assert not response.context["adminform"].form.non_field_errors()
+    assert page_text(response).count("The period&#x27;s end is before its start.") == 1
+    assert Claim.objects.count() == 0
+
+
+def test_a_reversed_period_in_an_edit_is_one_error_on_valid_until(world, analyst):
+    claim = new_claim(world)
+    data = claim_form(world, valid_from="2020-10-22", valid_until="2020-10-01")
+
+    response = logged_in(analyst).post(url(Claim, "change", claim.pk), with_appearances(data, []))
+
+    assert field_errors(response, "valid_until") == ["The period's end is before its start."]
+    assert page_text(response).count("The period&#x27;s end is before its start.") == 1
+
+
+def test_a_quantity_out_of_order_is_one_error_on_the_best_estimate(world, analyst):
+    data = claim_form(
+        world, predicate=predicate("casualties").pk, object_entity="", quantity_low="50", quantity_best="10"
+    )
+
+    response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
+
+    assert field_errors(response, "quantity_best") == ["A quantity must satisfy low ≤ best ≤ high."]
+    assert page_text(response).count("A quantity must satisfy low ≤ best ≤ high.") == 1
+
+
+def test_a_party_made_its_own_parent_is_one_error_on_the_parent(world, analyst):
+    party = world["aliyev"]
+
+    response = logged_in(analyst).post(
+        url(Party, "change", party.pk),
+        {"name": party.name, "kind": party.kind, "reliability": "F", "parent": party.pk, "aliases": ""},
+    )
+
+    assert field_errors(response, "parent") == ["A party cannot be its own parent."]
+    assert page_text(response).count("A party cannot be its own parent.") == 1
+
+
+def test_an_entity_made_part_of_itself_is_one_error_on_part_of(world, analyst):
+    entity = world["aghband"]
+
+    response = logged_in(analyst).post(
+        url(Entity, "change", entity.pk), {"name": entity.name, "kind": entity.kind, "part_of": entity.pk}
+    )
+
+    assert field_errors(response, "part_of") == ["An entity cannot be part of itself."]
+    assert page_text(response).count("An entity cannot be part of itself.") == 1

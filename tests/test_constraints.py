@@ -866,3 +866,137 @@ def test_history_records_the_acting_user_given_in_context(analyst):
 
     (event,) = _update_events(Claim, claim.pk)
     assert event.pgh_context.metadata["user"] == analyst.pk
+
+
+# --- Text limits (an oversized text cannot reach the full-text index) -------------------
+
+
+def test_a_claims_texts_over_their_limits_are_refused_in_raw_sql():
+    claim = Claim.objects.create(**claim_values())
+    for column, limit, constraint in [
+        ("statement", 2000, "claim_statement_length"),
+        ("quote", 20_000, "claim_quote_length"),
+    ]:
+        with refused(Claim) as excinfo:
+            execute(f"UPDATE claims_claim SET {column} = repeat('x', %s) WHERE id = %s", [limit + 1, claim.pk])
+        assert db_cause(excinfo).diag.constraint_name == constraint
+        execute(f"UPDATE claims_claim SET {column} = repeat('x', %s) WHERE id = %s", [limit, claim.pk])
+
+
+def test_a_text_value_over_its_limit_is_refused_on_insert():
+    with refused(Claim) as excinfo:
+        Claim.objects.create(**claim_values(predicate=predicate("losses"), object_entity=None, text_value="t" * 2001))
+    assert db_cause(excinfo).diag.constraint_name == "claim_text_value_length"
+
+
+def test_an_oversized_excerpt_is_refused_in_raw_sql():
+    claim = Claim.objects.create(**claim_values())
+    source = factories.SourceFactory()
+    with refused(ClaimSource) as excinfo:
+        execute(
+            "INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator) "
+            "VALUES (%s, %s, 'report', repeat('e', 20001), '')",
+            [claim.pk, source.pk],
+        )
+    assert db_cause(excinfo).diag.constraint_name == "claimsource_excerpt_length"
+
+
+def test_an_oversized_rationale_is_refused_in_raw_sql(reviewer):
+    claim = Claim.objects.create(**claim_values())
+    with refused(Verdict, Claim) as excinfo:
+        execute(
+            "INSERT INTO claims_verdict (claim_id, rating, rationale, reviewer_id, recorded_at) "
+            "VALUES (%s, 'false', repeat('r', 20001), %s, now())",
+            [claim.pk, reviewer.pk],
+        )
+    assert db_cause(excinfo).diag.constraint_name == "verdict_rationale_length"
+
+
+@pytest.mark.parametrize("model", [Entity, Party], ids=["entity", "party"])
+def test_more_than_fifty_aliases_are_refused(model):
+    row = factories.EntityFactory() if model is Entity else factories.PartyFactory()
+    with refused(model) as excinfo:
+        model.objects.filter(pk=row.pk).update(aliases=[f"Alias {n}" for n in range(51)])
+    assert db_cause(excinfo).diag.constraint_name == f"{model._meta.model_name}_aliases_count"
+    model.objects.filter(pk=row.pk).update(aliases=[f"Alias {n}" for n in range(50)])
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "length"),
+    [
+        ("claims_entity", "name", 201),
+        ("sources_party", "name", 201),
+        ("claims_predicate", "label", 101),
+        ("sources_source", "title", 501),
+        ("sources_source", "author", 201),
+        ("claims_claimsource", "locator", 101),
+    ],
+)
+def test_names_titles_and_locators_over_their_limits_are_refused_in_raw_sql(table, column, length):
+    """These are varchar(n): the column type itself refuses a longer value."""
+    rows = {
+        "claims_entity": factories.EntityFactory,
+        "sources_party": factories.PartyFactory,
+        "claims_predicate": lambda: predicate("losses"),
+        "sources_source": factories.SourceFactory,
+        "claims_claimsource": lambda: ClaimSource.objects.create(
+            claim=Claim.objects.create(**claim_values()), source=factories.SourceFactory()
+        ),
+    }
+    row = rows[table]()
+    with refused(type(row), error=DataError):
+        execute(f"UPDATE {table} SET {column} = repeat('n', %s) WHERE id = %s", [length, row.pk])
+
+
+# --- Dates a claim's period (and Python) can represent ----------------------------------
+
+
+@pytest.mark.parametrize("precision", ["day", "month", "year"])
+def test_a_period_ending_in_the_year_9999_is_refused_in_raw_sql(precision):
+    claim = Claim.objects.create(**claim_values())
+    with refused(Claim) as excinfo:
+        execute(
+            "UPDATE claims_claim SET valid_until = '9999-12-31', valid_until_precision = %s WHERE id = %s",
+            [precision, claim.pk],
+        )
+    assert db_cause(excinfo).diag.constraint_name == "claim_valid_until_representable"
+
+
+def test_a_period_or_assertion_outside_years_1_to_9998_is_refused_in_raw_sql():
+    claim = Claim.objects.create(**claim_values(valid_until=None))
+    for sql, constraint in [
+        ("valid_from = '9999-01-01'", "claim_valid_from_representable"),
+        ("valid_from = '0001-12-31 BC'", "claim_valid_from_representable"),
+        ("asserted_at = '9999-01-01T00:00:00Z'", "claim_asserted_at_representable"),
+        ("asserted_at = '0001-12-31T23:00:00Z BC'", "claim_asserted_at_representable"),
+    ]:
+        with refused(Claim) as excinfo:
+            execute(f"UPDATE claims_claim SET {sql} WHERE id = %s", [claim.pk])  # noqa: S608  (constants)
+        assert db_cause(excinfo).diag.constraint_name == constraint, sql
+
+
+def test_the_first_and_last_representable_days_are_accepted():
+    first = Claim.objects.create(
+        **claim_values(
+            asserted_at=dt.datetime(1, 1, 1, tzinfo=dt.UTC), valid_from=dt.date(1, 1, 1), valid_until=dt.date(1, 1, 1)
+        )
+    )
+    last = Claim.objects.create(
+        **claim_values(
+            asserted_at=dt.datetime(9998, 12, 31, 23, 59, tzinfo=dt.UTC),
+            valid_from=dt.date(9998, 12, 31),
+            valid_until=dt.date(9998, 12, 31),
+            valid_until_precision="year",
+        )
+    )
+    assert Claim.objects.get(pk=first.pk).period.lower == dt.date(1, 1, 1)
+    assert Claim.objects.get(pk=last.pk).period.upper == dt.date(9999, 1, 1)
+
+
+@pytest.mark.parametrize("column", ["published_at", "retrieved_at"])
+def test_a_source_dated_outside_years_1_to_9998_is_refused_in_raw_sql(column):
+    source = factories.SourceFactory()
+    for moment in ("9999-06-01T00:00:00Z", "0001-06-01T00:00:00Z BC"):
+        with refused(Source) as excinfo:
+            execute(f"UPDATE sources_source SET {column} = %s WHERE id = %s", [moment, source.pk])
+        assert db_cause(excinfo).diag.constraint_name == f"source_{column}_representable"

@@ -14,6 +14,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import (
+    EXCERPT_MAX_LENGTH,
+    QUOTE_MAX_LENGTH,
+    RATIONALE_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    TEXT_VALUE_MAX_LENGTH,
     Claim,
     ClaimChange,
     ClaimSource,
@@ -38,6 +43,7 @@ from project.api.fields import (
     StrictSlugRelatedField,
 )
 from project.api.filters import URL_PATTERN
+from project.api.serializers import InputSerializer
 from sources.models import Party, Source
 from sources.urlnorm import InvalidURL, normalize_url
 
@@ -153,14 +159,16 @@ class ClaimDetailDocument(ClaimSummaryDocument):
     contradictions = ContradictionInClaimDocument(many=True)
 
 
-class AppearanceInput(serializers.Serializer[Any]):
+class AppearanceInput(InputSerializer):
     source = StrictPrimaryKeyRelatedField(queryset=Source.objects.all())  # type: ignore[assignment]
     role = StrictChoiceField(choices=ClaimSource.Role.choices, default=ClaimSource.Role.REPORT)
-    excerpt = StrictCharField(allow_blank=True, default="", help_text="Verbatim, as in the source.")
+    excerpt = StrictCharField(
+        allow_blank=True, default="", max_length=EXCERPT_MAX_LENGTH, help_text="Verbatim, as in the source."
+    )
     locator = StrictCharField(allow_blank=True, default="", max_length=100)
 
 
-class ClaimFieldsInput(serializers.Serializer[Any]):
+class ClaimFieldsInput(InputSerializer):
     """The editable fields of a claim. The value fields must fit the predicate's value type."""
 
     subject = StrictPrimaryKeyRelatedField(queryset=Entity.objects.all())
@@ -169,7 +177,7 @@ class ClaimFieldsInput(serializers.Serializer[Any]):
     quantity_low = QuantityField(allow_null=True, required=False)
     quantity_best = QuantityField(allow_null=True, required=False)
     quantity_high = QuantityField(allow_null=True, required=False)
-    text_value = StrictCharField(allow_blank=True, required=False)
+    text_value = StrictCharField(allow_blank=True, required=False, max_length=TEXT_VALUE_MAX_LENGTH)
     polarity = StrictChoiceField(choices=Claim.Polarity.choices, required=False)
     valid_from = StrictDateField(
         allow_null=True, required=False, help_text="Defaults to the day of asserted_at (as does valid_until)."
@@ -179,8 +187,10 @@ class ClaimFieldsInput(serializers.Serializer[Any]):
     valid_until_precision = StrictChoiceField(choices=PeriodPrecision.choices, required=False)
     asserted_by = StrictPrimaryKeyRelatedField(queryset=Party.objects.all())
     asserted_at = StrictDateTimeField()
-    statement = StrictCharField(help_text='As an analyst would write it: "Azerbaijan controls Aghband".')
-    quote = StrictCharField(allow_blank=True, required=False)
+    statement = StrictCharField(
+        max_length=STATEMENT_MAX_LENGTH, help_text='As an analyst would write it: "Azerbaijan controls Aghband".'
+    )
+    quote = StrictCharField(allow_blank=True, required=False, max_length=QUOTE_MAX_LENGTH)
     hedge = StrictChoiceField(choices=Claim.Hedge.choices, required=False)
     credibility = StrictChoiceField(choices=Claim.Credibility.choices, required=False)
 
@@ -224,7 +234,7 @@ class ClaimUpdateInput(ClaimFieldsInput):
     review_state = StrictChoiceField(choices=Claim.ReviewState.choices, required=False)
 
 
-class RetractInput(serializers.Serializer[Any]):
+class RetractInput(InputSerializer):
     reason = StrictCharField(help_text="Why the claim is withdrawn.")
 
 
@@ -257,7 +267,7 @@ class StatusIdsField(IdListField):
     pass
 
 
-class StatusLookupInput(serializers.Serializer[Any]):
+class StatusLookupInput(InputSerializer):
     ids = StatusIdsField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids.")
     url = StrictRegexField(
         URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
@@ -277,7 +287,7 @@ class StatusLookupInput(serializers.Serializer[Any]):
 
 
 class AsOfInput(serializers.Serializer[Any]):
-    as_of = serializers.DateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+    as_of = StrictDateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
 
 
 # --- Change feed ----------------------------------------------------------------------
@@ -332,10 +342,10 @@ class VerdictDocument(serializers.Serializer[Any]):
     evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the sources cited.")
 
 
-class VerdictInput(serializers.Serializer[Any]):
+class VerdictInput(InputSerializer):
     claim = StrictPrimaryKeyRelatedField(queryset=Claim.objects.all())
     rating = StrictChoiceField(choices=Rating.choices)
-    rationale = StrictCharField()
+    rationale = StrictCharField(max_length=RATIONALE_MAX_LENGTH)
     evidence = StrictPrimaryKeyRelatedField(queryset=Source.objects.all(), many=True, required=False)
     publish = StrictBooleanField(default=False, help_text="Publish at once (for ClaimReview).")
 
@@ -365,11 +375,11 @@ class ContradictionDocument(serializers.Serializer[Any]):
     claim_b = ContradictionClaimDocument()
 
 
-class ConfirmInput(serializers.Serializer[Any]):
+class ConfirmInput(InputSerializer):
     note = StrictCharField(allow_blank=True, default="", help_text="Optional: why it is a real conflict.")
 
 
-class DismissInput(serializers.Serializer[Any]):
+class DismissInput(InputSerializer):
     reason = StrictCharField(help_text="Why the flag is wrong.")
 
 
