@@ -4,10 +4,11 @@
     .venv/bin/python bench/contradictions.py --claims 100000      # one size
     .venv/bin/python bench/contradictions.py --claims 1000000 --reuse   # keep the generated data
 
-It works in a database of its own (``--database``, default ``claimwatch_bench``) on the
-server of ``DATABASE_URL``, which it creates and migrates. For each N it:
+It works in a database of its own (``--database``, default DATABASE_URL's database name +
+``_bench_contradictions``) on the server of ``DATABASE_URL``, which it creates and migrates.
+For each N it:
 
-1. generates N synthetic claims with set-based SQL (many places, ten predicates, sides whose
+1. generates N synthetic claims with set-based SQL (bench/generate.py: many places, ten predicates, sides whose
    parties repeat their side's line, 15% denials, periods of a day, weeks, a month, a year
    or open-ended, places whose news bunches up in time, skewed so a few places get
    hundreds of claims), plus verdicts on 3% of them;
@@ -34,31 +35,19 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.generate import bench_database, generate  # noqa: E402 - needs ROOT on the path
+
 FLIP = "CASE polarity WHEN 'affirms' THEN 'denies' ELSE 'affirms' END"
 
-SIDES = ["Azerbaijan", "Armenia", "Russia", "Turkey"]
-OUTLETS = ["Wire A", "Wire B", "Daily C", "Channel D", "Blog E", "Outlet F"]
-# slug, share of the claims: the starter vocabulary.
-PREDICATE_SHARES = [
-    ("controlled-by", 0.30),
-    ("captured-by", 0.10),
-    ("present-near", 0.14),
-    ("advance-reached", 0.06),
-    ("casualties", 0.16),
-    ("settlements-lost", 0.06),
-    ("losses", 0.06),
-    ("collapsing", 0.05),
-    ("attack-repelled", 0.04),
-    ("ceasefire-in-force", 0.03),
-]
-
 # The bare self-join: the pairs the rules flag, and nothing else (no states, no
-# explanations, no writes). It must find exactly the pairs the scan finds.
+# explanations, no writes). It must find exactly the pairs the scan finds. It is written
+# here, apart from claims.detection, on purpose: it is the baseline the scan is measured
+# against, the least SQL that does the scan's work.
 _SAME_VALUE = """CASE a.value_type
         WHEN 'entity' THEN a.object_entity_id = b.object_entity_id
         WHEN 'text' THEN cw_fold(btrim(a.text_value)) = cw_fold(btrim(b.text_value))
@@ -84,7 +73,9 @@ WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, action="append", help="N (repeatable; default 100000 and 1000000)")
-    parser.add_argument("--database", default="claimwatch_bench", help="the benchmark's own database")
+    parser.add_argument(
+        "--database", help="the benchmark's own database (default: DATABASE_URL's + _bench_contradictions)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of scan and bare join")
     parser.add_argument("--checks", type=int, default=300, help="incremental checks timed in-process")
     parser.add_argument("--worker-checks", type=int, default=200, help="checks timed through a real worker")
@@ -92,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.claims or [100_000, 1_000_000]
 
-    database_url = _bench_database_url(args.database)
+    database_url = bench_database(args.database, benchmark="contradictions")
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -107,7 +98,9 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    print(f"database {args.database} on {urlsplit(database_url).hostname}; broker {settings.CELERY_BROKER_URL}")
+    print(
+        f"database {urlsplit(database_url).path.lstrip('/')} on {urlsplit(database_url).hostname}; broker {settings.CELERY_BROKER_URL}"
+    )
     print(f"PostgreSQL work_mem for the scan: {settings.CONTRADICTION_SCAN_WORK_MEM}; {os.cpu_count()} CPUs")
     call_command("migrate", verbosity=0)
 
@@ -253,15 +246,19 @@ def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dic
 
 
 def bare_join(*, scan_plan: bool) -> tuple[float, int]:
-    """Time the bare join, with the scan's session settings or the planner's defaults."""
+    """Time the bare join, with the scan's session settings (its memory, no JIT and the hash
+    join it forces) or with the same memory and no JIT but the planner's own plan."""
     from django.conf import settings
     from django.db import connection, transaction
 
+    from claims.detection import _scan_settings
+
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
-        cursor.execute("SET LOCAL jit = off")
         if scan_plan:
-            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off")
+            _scan_settings(cursor)
+        else:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
+            cursor.execute("SET LOCAL jit = off")
         started = time.perf_counter()
         cursor.execute(BARE_JOIN)
         found = int(cursor.fetchone()[0])
@@ -345,11 +342,11 @@ def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
         one_by_one = []
         for claim_id in ids:
             started = time.perf_counter()
-            claim_check_contradictions.apply_async(args=[claim_id], queue=queue, ignore_result=False).get(timeout=60)
+            claim_check_contradictions.apply_async(args=(claim_id,), queue=queue, ignore_result=False).get(timeout=60)
             one_by_one.append(time.perf_counter() - started)
         started = time.perf_counter()
         for claim_id in ids:
-            claim_check_contradictions.apply_async(args=[claim_id], queue=queue)
+            claim_check_contradictions.apply_async(args=(claim_id,), queue=queue)
         # One pool process, taking one message at a time, in order: this runs after them all.
         app.send_task("project.health", queue=queue).get(timeout=600)
         queued = (time.perf_counter() - started) / len(ids)
@@ -391,217 +388,6 @@ def _peak_rss_mb(pid: int) -> float:
 def _percentile(values: list[float], percent: int) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(len(ordered) * percent / 100))]
-
-
-def _bench_database_url(name: str) -> str:
-    """DATABASE_URL with the benchmark's database name; the database is created if missing."""
-    import psycopg2
-
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL server; the benchmark makes its own database there.")
-    parts = urlsplit(url)
-    server = psycopg2.connect(
-        dbname="postgres", user=parts.username, password=parts.password, host=parts.hostname, port=parts.port
-    )
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-    server.close()
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def generate(cursor: Any, *, claims: int, seed: float = 0.42) -> dict[str, Any]:
-    """Empty the claim tables and fill them with ``claims`` synthetic claims, in SQL.
-
-    Loading runs with ``session_replication_role = replica``: the history, change-feed and
-    status-guard triggers are skipped, because this measures the engine, not the loading.
-    The data is consistent all the same: foreign keys point at real rows, and each claim's
-    status is its latest verdict.
-    """
-    subjects = max(200, claims // 12)
-    places = 500
-    cursor.execute("SET session_replication_role = replica")
-    cursor.execute(
-        "TRUNCATE claims_contradiction, claims_contradictionevent, claims_verdictevidence, claims_verdict, "
-        "claims_claimsource, claims_claim, claims_claimevent, claims_scanrun CASCADE"
-    )
-    cursor.execute("DELETE FROM claims_entity WHERE name LIKE 'Bench %%'")
-    cursor.execute("DELETE FROM sources_party WHERE name LIKE 'Bench %%'")
-    cursor.execute("SELECT setseed(%s)", [seed])
-    # Parties: each side has a government, a ministry, a leader and an outlet; and there
-    # are independent outlets. ``side`` is the government a party speaks for.
-    cursor.execute(
-        """
-        CREATE TEMP TABLE bench_party ON COMMIT DROP AS
-        WITH sides AS (
-            INSERT INTO sources_party (name, kind, aliases, same_as, reliability, description, created_at, updated_at)
-            SELECT 'Bench ' || s, 'state', '{}', '', 'F', '', now(), now() FROM unnest(%s::text[]) s
-            RETURNING id, name
-        ), members AS (
-            INSERT INTO sources_party (name, kind, parent_id, aliases, same_as, reliability, description,
-                                       created_at, updated_at)
-            SELECT sides.name || ' ' || m, 'official', sides.id, '{}', '', 'F', '', now(), now()
-            FROM sides CROSS JOIN unnest(ARRAY['ministry', 'leader', 'outlet']) m
-            RETURNING id, parent_id
-        ), outlets AS (
-            INSERT INTO sources_party (name, kind, aliases, same_as, reliability, description, created_at, updated_at)
-            SELECT 'Bench ' || o, 'media', '{}', '', 'C', '', now(), now() FROM unnest(%s::text[]) o
-            RETURNING id
-        )
-        SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, side FROM (
-            SELECT id, id AS side FROM sides
-            UNION ALL SELECT id, parent_id FROM members
-            UNION ALL SELECT id, NULL FROM outlets
-        ) p
-        """,
-        [SIDES, OUTLETS],
-    )
-    # One organisation per side: the values of "controlled by" and "captured by".
-    cursor.execute(
-        """
-        CREATE TEMP TABLE bench_side ON COMMIT DROP AS
-        WITH e AS (
-            INSERT INTO claims_entity (name, kind, aliases, same_as, description, created_at, updated_at)
-            SELECT 'Bench ' || s, 'organisation', '{}', '', '', now(), now() FROM unnest(%s::text[]) s
-            RETURNING id, name
-        )
-        SELECT row_number() OVER (ORDER BY e.id) - 1 AS n, e.id AS entity_id, p.id AS party_id
-        FROM e JOIN sources_party p ON p.name = e.name
-        """,
-        [SIDES],
-    )
-    cursor.execute(
-        """
-        INSERT INTO claims_entity (name, kind, aliases, same_as, description, created_at, updated_at)
-        SELECT 'Bench place ' || g, 'place', '{}', '', '', now(), now() FROM generate_series(1, %s) g
-        """,
-        [subjects + places],
-    )
-    cursor.execute("SELECT min(id) FROM claims_entity WHERE name LIKE 'Bench place %%'")
-    first_place = cursor.fetchone()[0]
-    bounds, total = [], 0.0
-    for _, share in PREDICATE_SHARES:
-        total += share
-        bounds.append(round(total, 4))
-    bounds[-1] = 1.0
-    cursor.execute(
-        """
-        CREATE TEMP TABLE bench_predicate ON COMMIT DROP AS
-        SELECT p.id, p.slug, p.value_type, b.upper_bound,
-               coalesce(lag(b.upper_bound) OVER (ORDER BY b.ord), 0) AS lower_bound
-        FROM unnest(%s::text[], %s::float8[]) WITH ORDINALITY AS b(slug, upper_bound, ord)
-        JOIN claims_predicate p ON p.slug = b.slug
-        """,
-        [[slug for slug, _ in PREDICATE_SHARES], bounds],
-    )
-    cursor.execute("SELECT count(*) FROM bench_party")
-    parties = cursor.fetchone()[0]
-    cursor.execute(
-        """
-        INSERT INTO claims_claim (
-            subject_id, predicate_id, value_type, object_entity_id, quantity_low, quantity_best,
-            quantity_high, text_value, polarity, valid_from, valid_from_precision, valid_until,
-            valid_until_precision, asserted_by_id, asserted_at, statement, quote, hedge, credibility,
-            status, review_state, retracted_at, retraction_reason, created_at, updated_at)
-        SELECT
-            r.subject_id, p.id, p.value_type,
-            CASE p.value_type WHEN 'entity' THEN
-                CASE WHEN p.slug IN ('controlled-by', 'captured-by') THEN
-                    -- A party names its own side three times in four; outlets pick any side.
-                    (SELECT entity_id FROM bench_side s
-                     WHERE s.n = CASE WHEN r.r_value < 0.75 AND pa.side IS NOT NULL
-                                      THEN (SELECT n FROM bench_side WHERE party_id = pa.side)
-                                      ELSE floor(r.r_value2 * 4)::int END)
-                ELSE %(first_place)s + %(subjects)s + floor(r.r_value * r.r_value * %(places)s)::int END
-            END,
-            CASE WHEN p.value_type = 'quantity' THEN round(r.best * (1 - 0.2 * r.r_value2)) END,
-            CASE WHEN p.value_type = 'quantity' THEN r.best END,
-            CASE WHEN p.value_type = 'quantity' THEN round(r.best * (1 + 0.3 * r.r_value)) END,
-            CASE WHEN p.value_type = 'text'
-                THEN (ARRAY['heavy', 'light', 'moderate', 'none'])[1 + floor(r.r_value * 4)::int] ELSE '' END,
-            CASE WHEN r.r_polarity < 0.15 THEN 'denies' ELSE 'affirms' END,
-            r.day, r.precision, r.until, r.precision,
-            pa.id, r.day + time '12:00', 'Bench claim ' || r.g, '', 'stated', 3,
-            'unrated', 'new',
-            CASE WHEN r.r_retract < 0.01 THEN now() END,
-            CASE WHEN r.r_retract < 0.01 THEN 'withdrawn' ELSE '' END,
-            now(), now()
-        FROM (
-            SELECT g, subject_id, r_predicate, r_value, r_value2, r_polarity, r_retract, r_party,
-                   CASE WHEN kind < 0.10 THEN date_trunc('month', d)::date
-                        WHEN kind < 0.13 THEN date_trunc('year', d)::date ELSE d END AS day,
-                   CASE WHEN kind < 0.10 THEN 'month' WHEN kind < 0.13 THEN 'year' ELSE 'day' END AS precision,
-                   CASE WHEN kind < 0.10 THEN date_trunc('month', d)::date             -- a month
-                        WHEN kind < 0.13 THEN date_trunc('year', d)::date              -- a year
-                        WHEN kind < 0.58 THEN d                                        -- one day
-                        WHEN kind < 0.85 THEN d + (1 + floor(random() * 30))::int      -- days to weeks
-                        ELSE NULL END AS until,                                       -- open-ended
-                   greatest(1, floor(exp(random() * 6)))::numeric AS best
-            FROM (
-                SELECT g, subject_id, random() AS r_predicate, random() AS r_value, random() AS r_value2,
-                       random() AS r_polarity, random() AS r_retract, random() AS r_party, random() AS kind,
-                       -- A place is in the news for a few months: its claims bunch up in time.
-                       date '2020-01-01' + ((subject_id * 7919) %% 1300)::int + floor(random() * 150)::int AS d
-                FROM (
-                    -- Skewed: a few places get hundreds of claims, most get a handful.
-                    SELECT g, %(first_place)s + floor(%(subjects)s * power(random(), 1.6))::bigint AS subject_id
-                    FROM generate_series(1, %(claims)s) g
-                ) s
-            ) t
-        ) r
-        JOIN bench_predicate p ON r.r_predicate >= p.lower_bound AND r.r_predicate < p.upper_bound
-        JOIN bench_party pa ON pa.n = floor(r.r_party * %(parties)s)::int
-        """,
-        {"first_place": first_place, "subjects": subjects, "places": places, "claims": claims, "parties": parties},
-    )
-    # Verdicts on 3% of the claims, so that resolution and integrity alerts have work.
-    cursor.execute(
-        """
-        INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email, is_staff,
-                               is_active, date_joined)
-        VALUES ('bench-reviewer', '!', false, '', '', '', false, false, now())
-        ON CONFLICT (username) DO NOTHING
-        """
-    )
-    cursor.execute(
-        """
-        WITH v AS (
-            INSERT INTO claims_verdict (claim_id, rating, rationale, reviewer_id, recorded_at)
-            SELECT c.id, (ARRAY['true', 'false', 'mostly_true', 'unproven'])[1 + floor(random() * 4)::int],
-                   'bench', (SELECT id FROM auth_user WHERE username = 'bench-reviewer'), now()
-            FROM claims_claim c WHERE random() < 0.03
-            RETURNING id, claim_id, rating
-        )
-        UPDATE claims_claim c SET status = v.rating, current_verdict_id = v.id, review_state = 'decided'
-        FROM v WHERE c.id = v.claim_id
-        """
-    )
-    cursor.execute("DROP TABLE bench_party, bench_side, bench_predicate")
-    cursor.execute("SET session_replication_role = DEFAULT")
-    cursor.execute(
-        """
-        SELECT count(*), count(DISTINCT subject_id), avg((polarity = 'denies')::int), avg((valid_until IS NULL)::int)
-        FROM claims_claim
-        """
-    )
-    total, distinct_subjects, denials, open_ended = cursor.fetchone()
-    cursor.execute(
-        "SELECT count(*), max(n) FROM (SELECT count(*) AS n FROM claims_claim GROUP BY subject_id, predicate_id) g"
-    )
-    groups, largest = cursor.fetchone()
-    return {
-        "claims": total,
-        "subjects": distinct_subjects,
-        "groups": groups,
-        "largest_group": largest,
-        "parties": parties,
-        "denials": float(denials),
-        "open_ended": float(open_ended),
-    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,194 @@
+"""The raw endpoint bench/api.py measures the API against: the same documents from the
+same rows, read with psycopg2 and served with orjson, with no framework and no
+authentication. It runs inside the benchmark's gunicorn workers, next to the project.
+
+The SQL is written here on purpose, apart from the ORM's: it is the baseline, the least
+work that serves these documents. The documents themselves are built by the project's own
+functions (``claims.api.documents``, ``project.api.renderers.dumps``), so the two sides can
+only differ in how they get the rows; bench/api.py checks that they serve the same JSON.
+
+Import this module after Django is set up (``claims.api.documents`` imports the models).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+import psycopg2
+
+from claims.api.documents import CLAIM_FIELDS, CONTRADICTION_FIELDS, PARTY, _status_document, claim_summary
+from project.api.renderers import dumps
+
+PAGE = 50
+ASSERTED_AT = CLAIM_FIELDS.index("asserted_at")
+DETECTED_AT = CONTRADICTION_FIELDS.index("detected_at")
+
+_connection: Any = None
+
+
+def _cursor() -> Any:
+    global _connection
+    if _connection is None or _connection.closed:
+        _connection = psycopg2.connect(os.environ["DATABASE_URL"])
+        _connection.autocommit = True
+        with _connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+    return _connection.cursor()
+
+
+# The columns of claims.api.documents.CLAIM_FIELDS, in that order (claim_summary reads
+# them by position), with the joins the ORM makes for them.
+CLAIM_COLUMNS = """
+    {c}.id, {c}.statement, {c}.quote, {c}.status, {c}.polarity, {c}.subject_id, {s}.name, {p}.slug, {p}.label,
+    {c}.object_entity_id, {o}.name, {c}.quantity_low, {c}.quantity_best, {c}.quantity_high, {c}.text_value,
+    {c}.valid_from, {c}.valid_from_precision, {c}.valid_until, {c}.valid_until_precision, {c}.asserted_by_id,
+    {t}.name, {c}.asserted_at, {c}.hedge, {c}.credibility, {c}.review_state, {c}.retracted_at, {c}.updated_at
+"""
+CLAIM_JOINS = """
+    JOIN claims_entity {s} ON {s}.id = {c}.subject_id
+    JOIN claims_predicate {p} ON {p}.id = {c}.predicate_id
+    LEFT JOIN claims_entity {o} ON {o}.id = {c}.object_entity_id
+    JOIN sources_party {t} ON {t}.id = {c}.asserted_by_id
+"""
+
+
+def _aliases(c: str) -> dict[str, str]:
+    return {"c": c, "s": f"{c}_s", "p": f"{c}_p", "o": f"{c}_o", "t": f"{c}_t"}
+
+
+def _sides(cursor: Any, party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    # The recursive query of claims.api.documents.party_sides, on this endpoint's own
+    # connection: party_sides runs it on Django's, and its SQL is not importable alone.
+    cursor.execute(
+        """
+        WITH RECURSIVE up(start, id, parent_id, depth) AS (
+            SELECT p.id, p.id, p.parent_id, 0 FROM sources_party p WHERE p.id = ANY(%s)
+            UNION ALL
+            SELECT up.start, p.id, p.parent_id, up.depth + 1
+            FROM sources_party p JOIN up ON p.id = up.parent_id WHERE up.depth < 32
+        )
+        SELECT DISTINCT ON (up.start) up.start, up.id, p.name
+        FROM up JOIN sources_party p ON p.id = up.id
+        ORDER BY up.start, up.depth DESC
+        """,
+        [sorted(set(party_ids))],
+    )
+    return {start: {"id": side, "name": name} for start, side, name in cursor.fetchall()}
+
+
+def _next_link(environ: dict[str, Any], ordering: str, value: Any, pk: int) -> str:
+    # The cursor token of project.api.pagination (built there from DRF's request).
+    token = (
+        base64.urlsafe_b64encode(orjson.dumps({"o": ordering, "d": "n", "v": value.isoformat(), "k": pk}))
+        .decode()
+        .rstrip("=")
+    )
+    host = environ.get("HTTP_HOST", "localhost")
+    return f"http://{host}{environ['PATH_INFO']}?page_size={PAGE}&cursor={token}"
+
+
+def raw_status(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    ids = [int(part) for part in ",".join(query.get("ids", [])).split(",") if part]
+    cursor.execute(
+        """
+        SELECT c.id, c.status, c.current_verdict_id, v.recorded_at, c.retracted_at
+        FROM claims_claim c LEFT JOIN claims_verdict v ON v.id = c.current_verdict_id
+        WHERE c.id = ANY(%s) ORDER BY c.id
+        """,
+        [ids],
+    )
+    results = [_status_document(*row) for row in cursor.fetchall()]
+    found = {row["id"] for row in results}
+    return {"as_of": None, "results": results, "not_found": {"ids": sorted(set(ids) - found), "urls": []}}
+
+
+def raw_claims(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    a = _aliases("c")
+    cursor.execute(
+        f"SELECT {CLAIM_COLUMNS.format(**a)} FROM claims_claim c {CLAIM_JOINS.format(**a)} "
+        "ORDER BY c.asserted_at DESC, c.id DESC LIMIT %s",
+        [PAGE + 1],
+    )
+    rows = cursor.fetchall()
+    more, rows = len(rows) > PAGE, rows[:PAGE]
+    sides = _sides(cursor, {r[PARTY] for r in rows})
+    last = rows[-1] if rows else None
+    return {
+        "next": _next_link(environ, "-asserted_at", last[ASSERTED_AT], last[0]) if more and last else None,
+        "previous": None,
+        "results": [claim_summary(r, sides) for r in rows],
+    }
+
+
+def raw_contradictions(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    width = len(CONTRADICTION_FIELDS)  # then claim_a_id, claim_b_id
+    cursor.execute(
+        f"SELECT {', '.join(CONTRADICTION_FIELDS)}, claim_a_id, claim_b_id FROM claims_contradiction "
+        "ORDER BY detected_at DESC, id DESC LIMIT %s",
+        [PAGE + 1],
+    )
+    rows = cursor.fetchall()
+    more, rows = len(rows) > PAGE, rows[:PAGE]
+    claim_ids = sorted({r[width] for r in rows} | {r[width + 1] for r in rows})
+    a = _aliases("c")
+    cursor.execute(
+        f"SELECT {CLAIM_COLUMNS.format(**a)} FROM claims_claim c {CLAIM_JOINS.format(**a)} WHERE c.id = ANY(%s)",
+        [claim_ids],
+    )
+    claims = {r[0]: r for r in cursor.fetchall()}
+    cursor.execute(
+        """
+        SELECT cs.claim_id, s.id, s.url, s.title, s.kind, cs.role, cs.excerpt, cs.locator
+        FROM claims_claimsource cs JOIN sources_source s ON s.id = cs.source_id
+        WHERE cs.claim_id = ANY(%s) ORDER BY cs.claim_id, cs.id
+        """,
+        [claim_ids],
+    )
+    # As claims.api.documents.appearances_of and .contradictions build them (both read
+    # through Django's connection, so they cannot be called with these rows).
+    appearances: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for claim_id, source_id, url, title, kind, role, excerpt, locator in cursor.fetchall():
+        appearances[claim_id].append(
+            {"source": {"id": source_id, "url": url, "title": title, "kind": kind},
+             "role": role, "excerpt": excerpt, "locator": locator}
+        )  # fmt: skip
+    sides = _sides(cursor, {claim[PARTY] for claim in claims.values()})
+    results = []
+    for r in rows:
+        document = dict(zip(CONTRADICTION_FIELDS, r[:width], strict=True))
+        for x, claim_id in (("a", r[width]), ("b", r[width + 1])):
+            claim = claim_summary(claims[claim_id], sides)
+            claim["appearances"] = appearances.get(claim_id, [])
+            document[f"claim_{x}"] = claim
+        results.append(document)
+    last = rows[-1] if rows else None
+    return {
+        "next": _next_link(environ, "-detected_at", last[DETECTED_AT], last[0]) if more and last else None,
+        "previous": None,
+        "results": results,
+    }
+
+
+ROUTES: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
+    "/raw/status/": raw_status,
+    "/raw/claims/": raw_claims,
+    "/raw/contradictions/": raw_contradictions,
+}
+
+
+def raw_application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    handler = ROUTES.get(environ["PATH_INFO"])
+    if handler is None:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    with _cursor() as cursor:
+        body = dumps(handler(environ, cursor))
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
