@@ -17,6 +17,7 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Cast
 from rest_framework_api_key.models import AbstractAPIKey
 
 from sources.models import (
@@ -75,17 +76,28 @@ class EntityQuerySet(models.QuerySet["Entity"]):
 
     def search(self, text: str) -> EntityQuerySet:
         """Entities whose name or alias matches ``text``, accent- and case-insensitively,
-        exactly or fuzzily (trigram word similarity), best match first."""
+        exactly or fuzzily (trigram word similarity), best match first.
+
+        Each match is annotated with its ``relevance``, 0 to 2: how well ``text`` matches
+        the best-matching word run among the names (``word_similarity``, 1 for a name or
+        alias containing it), plus how close the whole name is to it (``similarity``). So
+        for "Shushi" the town Shusha, whose alias it is, comes before "Battle of Shusha",
+        and an exact name before a longer one containing it.
+        """
         text = text.strip()
         if not text:
             return self
         names = FoldedNames(F("name"), F("aliases"))
         query = Fold(models.Value(text))
-        similarity = Func(query, names, function="word_similarity", output_field=models.FloatField())
+        word_similarity = Func(query, names, function="word_similarity", output_field=models.FloatField())
+        similarity = Func(query, Fold(F("name")), function="similarity", output_field=models.FloatField())
+        # The trigram functions answer float4; as float8 the value a page cursor carries
+        # compares equal to the one recomputed for the next page.
+        relevance = Cast(word_similarity + similarity, models.FloatField())
         return (
-            self.annotate(_names=names, _similarity=similarity)
+            self.annotate(_names=names, _similarity=word_similarity, relevance=relevance)
             .filter(Q(_names__contains=query) | Q(_similarity__gte=self.FUZZY_THRESHOLD))
-            .order_by("-_similarity", "name")
+            .order_by("-relevance", "name")
         )
 
     def within(self, entity: Entity | int) -> EntityQuerySet:

@@ -181,7 +181,11 @@ class EntityFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Entity.Kind.choices, help_text="What sort of entity.")
     part_of = id_filter("Directly part of this entity.", field_name="part_of_id")
     within = id_filter("This entity and everything within it, however deep.", method="filter_within")
-    q = text_filter("Name or alias: accent- and case-insensitive, fuzzy (Agbend finds Aghband).", method="filter_q")
+    q = text_filter(
+        "Name or alias: accent- and case-insensitive, fuzzy (Agbend finds Aghband). Unless an ordering is "
+        "asked for, the best match comes first (ordering=-relevance).",
+        method="filter_q",
+    )
 
     class Meta:
         model = Entity
@@ -191,9 +195,7 @@ class EntityFilter(django_filters.FilterSet):
         return queryset.within(value)
 
     def filter_q(self, queryset: Any, name: str, value: str) -> Any:
-        if not value.strip():
-            return queryset
-        return queryset.filter(pk__in=Entity.objects.search(value).values("pk"))
+        return queryset.search(value)  # annotates each match's relevance
 
 
 class PredicateFilter(django_filters.FilterSet):

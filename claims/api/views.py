@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, FloatField, OuterRef, Q, Value
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -548,11 +548,13 @@ class ContradictionDismissView(APIView):
 
 
 class EntityListView(GenericAPIView[Entity]):
-    queryset = Entity.objects.all()
+    # relevance: how well an entity matches ?q= (see EntityQuerySet.search); 0 without q.
+    queryset = Entity.objects.annotate(relevance=Value(0.0, output_field=FloatField()))
     serializer_class = EntitySerializer
     filterset_class = EntityFilter
-    ordering_fields = ("name", "id")
+    ordering_fields = ("relevance", "name", "id")
     default_ordering = "name"
+    search_ordering = ("q", "-relevance")
     required_permissions = {"GET": ("claims.view_entity",)}
 
     @extend_schema(operation_id="entities_list", tags=["entities"], responses=EntitySerializer(many=True))

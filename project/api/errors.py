@@ -12,7 +12,6 @@ fault (``If-Match`` for 412 and 428).
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS

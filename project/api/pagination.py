@@ -7,6 +7,10 @@ in the same direction) and its default:
     ordering_fields = ("asserted_at", "updated_at", "id")
     default_ordering = "-asserted_at"
 
+A view with a search parameter may order its matches by how well they match when that
+parameter is given and no ordering is asked for: ``search_ordering = ("q", "-relevance")``,
+where ``relevance`` is an annotation of the view's queryset (see EntityListView).
+
 The page is ``WHERE (field, id) < (cursor value, cursor id) ORDER BY field DESC, id DESC
 LIMIT size + 1``, which an index on (field, id) answers directly.
 """
@@ -81,6 +85,9 @@ class KeysetPagination(BasePagination):
         allowed = self.orderings(view)
         value = request.query_params.get(self.ordering_query_param)
         if value is None or value == "":
+            search = getattr(view, "search_ordering", None)
+            if search is not None and request.query_params.get(search[0], "").strip():
+                return str(search[1])
             return str(getattr(view, "default_ordering", "-id"))
         if value not in allowed:
             raise _invalid(self.ordering_query_param, f"Order by one of: {', '.join(allowed)}.", "invalid_choice")
@@ -110,7 +117,9 @@ class KeysetPagination(BasePagination):
             if not isinstance(pk, int) or isinstance(pk, bool) or direction not in ("n", "p"):
                 raise ValueError("bad cursor")
             field, _ = _field_and_direction(str(name))
-            if field != "id":
+            if field in queryset.query.annotations:  # e.g. a search's relevance
+                value = queryset.query.annotations[field].output_field.to_python(value)
+            elif field != "id":
                 value = queryset.model._meta.get_field(field).to_python(value)
                 if value is None:
                     raise ValueError("bad value")
@@ -246,12 +255,16 @@ class KeysetPagination(BasePagination):
         ]
         orderings = self.orderings(view)
         if len(orderings) > 2 or getattr(view, "ordering_fields", ("id",)) != ("id",):
+            default = f"default {getattr(view, 'default_ordering', '-id')}"
+            search = getattr(view, "search_ordering", None)
+            if search is not None:
+                default += f"; with {search[0]}, {search[1]}: best match first"
             parameters.append(
                 {
                     "name": self.ordering_query_param,
                     "required": False,
                     "in": "query",
-                    "description": f"Sort key, '-' for descending (default {getattr(view, 'default_ordering', '-id')}).",
+                    "description": f"Sort key, '-' for descending ({default}).",
                     "schema": {"type": "string", "enum": orderings},
                 }
             )
