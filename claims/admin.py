@@ -419,14 +419,15 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         if not verdicts:
             return mark_safe("<em>No verdicts yet.</em>")  # noqa: S308  (a constant)
         return format_html(
-            "<table><tr><th>Recorded</th><th>Rating</th><th>Reviewer</th><th>Rationale</th><th>Published</th></tr>"
-            "{}</table>",
+            "<table><tr><th>Recorded</th><th>Holds from</th><th>Rating</th><th>Reviewer</th><th>Rationale</th>"
+            "<th>Published</th></tr>{}</table>",
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 (
                     (
                         f"{v.recorded_at:%Y-%m-%d %H:%M}",
+                        f"{v.holds_from:%Y-%m-%d}" if v.holds_from else "—",
                         v.get_rating_display(),
                         v.reviewer,
                         v.rationale,
@@ -475,7 +476,7 @@ class VerdictAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Verdict
-        fields = ["claim", "rating", "rationale"]
+        fields = ["claim", "rating", "rationale", "holds_from"]
 
 
 @admin.register(Verdict)
@@ -492,8 +493,17 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["claim", "rating", "rationale", "evidence_sources", "publish"]
-        return ["claim", "rating", "rationale", "reviewer", "recorded_at", "published_at", "evidence_list"]
+            return ["claim", "rating", "rationale", "holds_from", "evidence_sources", "publish"]
+        return [
+            "claim",
+            "rating",
+            "rationale",
+            "reviewer",
+            "recorded_at",
+            "holds_from",
+            "published_at",
+            "evidence_list",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if obj is None else self.get_fields(request, obj)
@@ -518,6 +528,7 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             reviewer=cast(User, request.user),
             evidence=form.cleaned_data["evidence_sources"],
             publish=form.cleaned_data["publish"],
+            holds_from=form.cleaned_data.get("holds_from"),
         )
         obj.pk = verdict.pk
         obj._state.adding = False

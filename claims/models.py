@@ -733,7 +733,21 @@ class Verdict(FieldChecks):
         Source, through="VerdictEvidence", related_name="evidence_for", blank=True
     )
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdicts")
-    recorded_at = models.DateTimeField(db_default=models.functions.Now())
+    # Two times. ``recorded_at`` is when Claimwatch gave this rating: a claim's status as of a
+    # moment (the API's ``as_of``) is its latest verdict recorded by then. ``holds_from`` is
+    # the day from which the rating is true of the world, when the reviewer says so: a claim
+    # rated false on 20 November may have been false since the 9th.
+    recorded_at = models.DateTimeField(
+        db_default=models.functions.Now(),
+        help_text="When the verdict was recorded. A status as of a moment is the latest verdict recorded by then.",
+    )
+    holds_from = models.DateField(
+        null=True,
+        blank=True,
+        validators=date_range_validators(),
+        help_text="The day from which the rating holds, if the reviewer knows it "
+        "(it may be before the verdict was recorded). Empty: not stated.",
+    )
     published_at = models.DateTimeField(null=True, blank=True)
 
     objects = VerdictQuerySet.as_manager()
@@ -750,6 +764,7 @@ class Verdict(FieldChecks):
                 message="A verdict needs a rationale.",
             ),
             max_length_check("rationale", "verdict", RATIONALE_MAX_LENGTH),
+            in_range_check("holds_from", "verdict", nullable=True, time=False),
         ]
         indexes = [
             # Status history: the latest verdict of a claim as of a date.

@@ -271,14 +271,17 @@ def verdict_record(
     reviewer: User,
     evidence: Iterable[Source] = (),
     publish: bool = False,
+    holds_from: dt.date | None = None,
 ) -> Verdict:
     """Append a verdict. It becomes the claim's status (the database keeps the claim's
-    ``status`` equal to its latest verdict). Earlier verdicts are kept."""
+    ``status`` equal to its latest verdict). Earlier verdicts are kept. ``holds_from``: the
+    day from which the rating holds, if known (``recorded_at`` is now)."""
     verdict = Verdict(
         claim=claim,
         rating=rating,
         rationale=rationale.strip(),
         reviewer=reviewer,
+        holds_from=holds_from,
         published_at=timezone.now() if publish else None,
     )
     verdict.full_clean(exclude=["recorded_at"])
@@ -301,7 +304,8 @@ def verdict_publish(*, verdict: Verdict) -> Verdict:
 
 
 def claim_status_as_of(*, claim: Claim, moment: dt.datetime) -> str:
-    """The claim's verification status at ``moment``, from its verdict history."""
+    """The claim's verification status at ``moment``: its latest verdict recorded by then
+    (what Claimwatch said at that moment, whatever day a rating holds from)."""
     latest = claim.verdicts.as_of(moment).order_by("-recorded_at", "-id").values_list("rating", flat=True).first()
     return latest or "unrated"
 

@@ -181,7 +181,7 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
     verdicts = list(
         Verdict.objects.filter(claim_id=claim_id)
         .order_by("-recorded_at", "-id")
-        .values("id", "rating", "rationale", "reviewer__username", "recorded_at", "published_at")
+        .values("id", "rating", "rationale", "reviewer__username", "recorded_at", "holds_from", "published_at")
     )
     evidence: dict[int, list[int]] = defaultdict(list)
     links = VerdictEvidence.objects.filter(verdict__claim_id=claim_id).order_by("source_id")
@@ -203,7 +203,8 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
     document["appearances"] = appearances_of([claim_id]).get(claim_id, [])
     document["verdicts"] = [
         {"id": v["id"], "rating": v["rating"], "rationale": v["rationale"], "reviewer": v["reviewer__username"],
-         "recorded_at": v["recorded_at"], "published_at": v["published_at"], "evidence": evidence.get(v["id"], [])}
+         "recorded_at": v["recorded_at"], "holds_from": v["holds_from"], "published_at": v["published_at"],
+         "evidence": evidence.get(v["id"], [])}
         for v in verdicts
     ]  # fmt: skip
     document["contradictions"] = []

@@ -121,12 +121,21 @@ class ClaimSummaryDocument(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField()
 
 
+RECORDED_AT_HELP = "When the verdict was recorded; as_of answers from the verdicts recorded by then."
+HOLDS_FROM_HELP = "The day from which the rating holds, if the reviewer stated it; it may be before recorded_at."
+AS_OF_HELP = (
+    "Answer as Claimwatch would have at this moment: from the verdicts recorded by then (recorded_at), "
+    "not from the days their ratings hold from. With its time zone, e.g. 2020-11-01T00:00:00Z."
+)
+
+
 class VerdictInClaimDocument(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     rating = serializers.ChoiceField(choices=Rating.choices)
     rationale = serializers.CharField()
     reviewer = serializers.CharField(help_text="The reviewer's username.")
-    recorded_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField(help_text=RECORDED_AT_HELP)
+    holds_from = serializers.DateField(allow_null=True, help_text=HOLDS_FROM_HELP)
     published_at = serializers.DateTimeField(allow_null=True)
     evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the sources cited.")
 
@@ -245,7 +254,7 @@ class ClaimStatusDocument(serializers.Serializer[Any]):
     id = serializers.IntegerField(help_text="The claim.")
     status = serializers.ChoiceField(choices=Status.choices)
     verdict_id = serializers.IntegerField(allow_null=True, help_text="The verdict that set the status.")
-    rated_at = serializers.DateTimeField(allow_null=True, help_text="When that verdict was recorded.")
+    rated_at = serializers.DateTimeField(allow_null=True, help_text="When that verdict was recorded (its recorded_at).")
     retracted = serializers.BooleanField()
 
 
@@ -272,7 +281,7 @@ class StatusLookupInput(InputSerializer):
     url = StrictRegexField(
         URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
     )
-    as_of = StrictDateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+    as_of = StrictDateTimeField(required=False, help_text=AS_OF_HELP)
 
     def validate_url(self, value: str) -> str:
         try:
@@ -287,7 +296,7 @@ class StatusLookupInput(InputSerializer):
 
 
 class AsOfInput(serializers.Serializer[Any]):
-    as_of = StrictDateTimeField(required=False, help_text="Answer as of this moment, from the verdict history.")
+    as_of = StrictDateTimeField(required=False, help_text=AS_OF_HELP)
 
 
 # --- Change feed ----------------------------------------------------------------------
@@ -337,7 +346,8 @@ class VerdictDocument(serializers.Serializer[Any]):
     rating = serializers.ChoiceField(choices=Rating.choices)
     rationale = serializers.CharField()
     reviewer = serializers.CharField(help_text="The reviewer's username.")
-    recorded_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField(help_text=RECORDED_AT_HELP)
+    holds_from = serializers.DateField(allow_null=True, help_text=HOLDS_FROM_HELP)
     published_at = serializers.DateTimeField(allow_null=True)
     evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the sources cited.")
 
@@ -347,6 +357,7 @@ class VerdictInput(InputSerializer):
     rating = StrictChoiceField(choices=Rating.choices)
     rationale = StrictCharField(max_length=RATIONALE_MAX_LENGTH)
     evidence = StrictPrimaryKeyRelatedField(queryset=Source.objects.all(), many=True, required=False)
+    holds_from = StrictDateField(allow_null=True, required=False, help_text=HOLDS_FROM_HELP)
     publish = StrictBooleanField(default=False, help_text="Publish at once (for ClaimReview).")
 
 

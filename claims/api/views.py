@@ -26,6 +26,7 @@ from claims.api import documents
 from claims.api.claimreview import claim_review
 from claims.api.filters import ClaimFilter, ContradictionFilter, EntityFilter, PredicateFilter, VerdictFilter
 from claims.api.serializers import (
+    AS_OF_HELP,
     AsOfInput,
     ChangeFeedDocument,
     ChangeFeedInput,
@@ -87,7 +88,7 @@ IF_MATCH = OpenApiParameter(
 )  # fmt: skip
 AS_OF = OpenApiParameter(
     "as_of", OpenApiTypes.DATETIME, OpenApiParameter.QUERY,
-    description="Answer as of this moment, from the verdict history (default: now).",
+    description=AS_OF_HELP + " Default: now.",
 )  # fmt: skip
 
 
@@ -411,13 +412,15 @@ def _verdict_documents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         evidence[verdict_id].append(source_id)
     return [
         {"id": row["id"], "claim": row["claim_id"], "rating": row["rating"], "rationale": row["rationale"],
-         "reviewer": row["reviewer__username"], "recorded_at": row["recorded_at"],
+         "reviewer": row["reviewer__username"], "recorded_at": row["recorded_at"], "holds_from": row["holds_from"],
          "published_at": row["published_at"], "evidence": evidence[row["id"]]}
         for row in rows
     ]  # fmt: skip
 
 
-VERDICT_FIELDS = ("id", "claim_id", "rating", "rationale", "reviewer__username", "recorded_at", "published_at")
+VERDICT_FIELDS = (
+    "id", "claim_id", "rating", "rationale", "reviewer__username", "recorded_at", "holds_from", "published_at"
+)  # fmt: skip
 
 
 def _verdict_document(pk: int) -> dict[str, Any]:
@@ -449,7 +452,7 @@ class VerdictListView(GenericAPIView[Verdict]):
         data = _parse(VerdictInput, request.data)
         verdict = verdict_record(
             claim=data["claim"], rating=data["rating"], rationale=data["rationale"], reviewer=request.user,  # type: ignore[arg-type]
-            evidence=data.get("evidence", []), publish=data["publish"],
+            evidence=data.get("evidence", []), publish=data["publish"], holds_from=data.get("holds_from"),
         )  # fmt: skip
         location = request.build_absolute_uri(reverse("api:verdict-detail", args=[verdict.pk]))
         return Response(_verdict_document(verdict.pk), status=201, headers={"Location": location})

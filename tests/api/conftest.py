@@ -222,6 +222,7 @@ def gunicorn_server(transactional_db: Any, tmp_path: Any) -> Any:
         "SECRET_KEY": "test-only-" + "k" * 50,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "0",
+        "SECURE_SSL_REDIRECT": "0",  # served over plain HTTP, as behind a TLS-terminating proxy
         "DATABASE_URL": _database_url(connection.settings_dict),
         **{f"API_THROTTLE_{scope}": "1000000/min" for scope in ("STATUS", "FEED", "READ", "WRITE")},
     }
