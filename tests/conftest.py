@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from tests import factories
 
@@ -45,22 +49,22 @@ def user_factory() -> type[factories.UserFactory]:
 
 
 @pytest.fixture
-def analyst(db: Any) -> Any:
+def analyst(db: Any) -> User:
     return factories.UserFactory(username="analyst", role="Analyst")
 
 
 @pytest.fixture
-def journalist(db: Any) -> Any:
+def journalist(db: Any) -> User:
     return factories.UserFactory(username="journalist", role="Journalist")
 
 
 @pytest.fixture
-def consumer(db: Any) -> Any:
+def consumer(db: Any) -> User:
     return factories.UserFactory(username="consumer", role="API consumer", is_staff=False)
 
 
 @pytest.fixture
-def superuser(db: Any) -> Any:
+def superuser(db: Any) -> User:
     return factories.UserFactory(username="admin", is_superuser=True)
 
 
@@ -85,7 +89,7 @@ def _reset_result_backend(app: Any) -> None:
 class WorkerProcess:
     """A real ``celery worker`` process on the configured broker, serving a queue of its own."""
 
-    def __init__(self, queue: str, process: Any, log_path: Any) -> None:
+    def __init__(self, queue: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
         self.queue = queue
         self.process = process
         self.log_path = log_path
@@ -95,7 +99,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
+def celery_worker_process(transactional_db: Any, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start a real Celery worker that sees the test database, and stop it afterwards.
 
     The worker listens on a queue unique to this test, so parallel runs on a shared
@@ -121,7 +125,7 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
     if str(previous_broker).startswith("sqla+"):
         # Likewise the default broker: the test database's own kombu tables.
         app.conf.broker_url = "sqla+" + sqlalchemy_url(connection.settings_dict)
-        app._pool = None
+        app._pool = None  # type: ignore[attr-defined]  # private, not in celery-stubs
     if str(previous_backend).startswith("db+"):
         # The default result backend is the project's database; in tests, that is the test
         # database, which the worker also uses (the main one need not even exist).
@@ -188,7 +192,7 @@ def celery_worker_process(transactional_db: Any, tmp_path: Any) -> Any:
     app.conf.task_default_queue = previous_queue
     if app.conf.broker_url != previous_broker:
         app.conf.broker_url = previous_broker
-        app._pool = None
+        app._pool = None  # type: ignore[attr-defined]  # private, not in celery-stubs
     if app.conf.result_backend != previous_backend:
         app.conf.result_backend = previous_backend
         _reset_result_backend(app)

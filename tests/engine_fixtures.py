@@ -48,7 +48,7 @@ class War:
         by: Party,
         subject: Entity | None = None,
         predicate_slug: str = "controlled-by",
-        value: Entity | Decimal | str | tuple[Decimal, Decimal, Decimal] | None = None,
+        value: Entity | Decimal | int | str | tuple[Decimal, Decimal, Decimal] | None = None,
         denies: bool = False,
         valid_from: dt.date = REPORTED,
         valid_until: Any = SAME,

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 from claims.models import Claim, Entity, Predicate
 from sources.models import Party, Source
 
+T = TypeVar("T")
 
-class UserFactory(factory.django.DjangoModelFactory):
+if TYPE_CHECKING:
+
+    class ModelFactory(factory.django.DjangoModelFactory[T]):
+        """For the type checker: calling a factory class builds and saves its model (that is
+        what factory_boy's metaclass does), so the call's type is the model, not the factory."""
+
+        def __new__(cls, **kwargs: Any) -> T: ...  # type: ignore[misc]  # __new__ returning the model
+
+else:
+    ModelFactory = factory.django.DjangoModelFactory
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -24,12 +38,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_staff = True
 
     @factory.post_generation
-    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+    def role(self: User, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
 
 
-class PartyFactory(factory.django.DjangoModelFactory):
+class PartyFactory(ModelFactory[Party]):
     class Meta:
         model = Party
 
@@ -37,7 +51,7 @@ class PartyFactory(factory.django.DjangoModelFactory):
     kind = Party.Kind.STATE
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(ModelFactory[Source]):
     class Meta:
         model = Source
 
@@ -47,7 +61,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     published_at = dt.datetime(2020, 10, 23, tzinfo=dt.UTC)
 
 
-class EntityFactory(factory.django.DjangoModelFactory):
+class EntityFactory(ModelFactory[Entity]):
     class Meta:
         model = Entity
 
@@ -60,7 +74,7 @@ def predicate(slug: str) -> Predicate:
     return Predicate.objects.get(slug=slug)
 
 
-class ClaimFactory(factory.django.DjangoModelFactory):
+class ClaimFactory(ModelFactory[Claim]):
     """A claim written straight to the table (for reads); write tests use the services."""
 
     class Meta:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -45,16 +46,16 @@ def csrf(client: Client) -> str:
 def shown_key(response: Any) -> str:
     keys = re.findall(r"\b([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})\b", response.content.decode())
     assert len(set(keys)) == 1, keys
-    return keys[0]
+    return str(keys[0])
 
 
 @pytest.fixture
-def reader(db: Any) -> Any:
+def reader(db: Any) -> User:
     """An API consumer who is not staff: no admin access at all."""
     return factories.UserFactory(username="reader", role="API consumer", is_staff=False)
 
 
-def test_a_non_staff_consumer_signs_in_creates_a_key_uses_it_and_revokes_it(reader):
+def test_a_non_staff_consumer_signs_in_creates_a_key_uses_it_and_revokes_it(reader: User) -> None:
     browser = signed_in("reader")
     assert browser.get("/admin/").status_code == 302  # the admin is still not theirs
 
@@ -76,7 +77,7 @@ def test_a_non_staff_consumer_signs_in_creates_a_key_uses_it_and_revokes_it(read
     assert UserAPIKey.objects.get(pk=stored.pk).revoked  # kept, not deleted
 
 
-def test_a_user_sees_only_their_own_keys_and_cannot_revoke_anothers(reader, journalist):
+def test_a_user_sees_only_their_own_keys_and_cannot_revoke_anothers(reader: User, journalist: User) -> None:
     theirs, their_key = UserAPIKey.objects.create_key(user=journalist, name="journalists-laptop")
     browser = signed_in("reader")
 
@@ -87,20 +88,20 @@ def test_a_user_sees_only_their_own_keys_and_cannot_revoke_anothers(reader, jour
     assert with_key(their_key).get(CLAIMS).status_code == 200
 
 
-def test_anonymous_visitors_are_sent_to_the_account_login(db):
+def test_anonymous_visitors_are_sent_to_the_account_login(db: Any) -> None:
     response = Client().get("/account/")
     assert response.status_code == 302 and response["Location"] == "/account/login/?next=/account/"
     assert Client().post("/account/keys/", {"name": "x"}).status_code == 302
     assert not UserAPIKey.objects.exists()
 
 
-def test_the_account_forms_need_a_csrf_token(reader):
+def test_the_account_forms_need_a_csrf_token(reader: User) -> None:
     browser = signed_in("reader")
     assert browser.post("/account/keys/", {"name": "forged"}).status_code == 403
     assert not UserAPIKey.objects.exists()
 
 
-def test_bad_key_input_is_a_form_error_not_a_500(reader):
+def test_bad_key_input_is_a_form_error_not_a_500(reader: User) -> None:
     browser = signed_in("reader")
     token = csrf(browser)
     for data, field in [
@@ -117,26 +118,26 @@ def test_bad_key_input_is_a_form_error_not_a_500(reader):
     assert browser.post("/account/keys/nonsense/revoke/", {"csrfmiddlewaretoken": token}).status_code == 404
 
 
-def test_a_wrong_password_is_a_form_error(reader):
+def test_a_wrong_password_is_a_form_error(reader: User) -> None:
     client = Client()
     response = client.post("/account/login/", {"username": "reader", "password": "wrong"})
     assert response.status_code == 200 and response.context["form"].errors
     assert client.get("/account/").status_code == 302
 
 
-def test_sign_out_is_a_post_and_ends_the_session(reader):
+def test_sign_out_is_a_post_and_ends_the_session(reader: User) -> None:
     browser = signed_in("reader")
     assert browser.post("/account/logout/", {"csrfmiddlewaretoken": csrf(browser)}).status_code == 302
     assert browser.get("/account/").status_code == 302
 
 
-def test_staff_may_use_the_account_page_too(journalist):
+def test_staff_may_use_the_account_page_too(journalist: User) -> None:
     browser = signed_in("journalist")
     created = browser.post("/account/keys/", {"name": "staff-key", "csrfmiddlewaretoken": csrf(browser)})
     assert with_key(shown_key(created)).get(CLAIMS).status_code == 200
 
 
-def test_a_session_from_the_account_login_works_in_the_api_and_swagger_ui(reader):
+def test_a_session_from_the_account_login_works_in_the_api_and_swagger_ui(reader: User) -> None:
     browser = signed_in("reader")
     assert browser.get("/api/docs/").status_code == 200
     assert browser.get("/api/v1/keys/").status_code == 200

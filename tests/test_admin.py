@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import models
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Status, Verdict
@@ -116,7 +116,7 @@ def two_sources(world: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def page_text(response: Any) -> str:
-    return response.content.decode()
+    return str(response.content.decode())
 
 
 def error_text(response: Any) -> str:
@@ -142,7 +142,7 @@ REGISTERED = [pytest.param(model, id=model._meta.label) for model in admin.site.
 
 
 @pytest.fixture
-def one_of_each(world: dict[str, Any], superuser: Any) -> dict[type[models.Model], models.Model]:
+def one_of_each(world: dict[str, Any], superuser: User) -> dict[type[models.Model], models.Model]:
     """A row of each of our models, for their change pages."""
     claim = new_claim(world, asserted_by=world["aliyev"])
     other = new_claim(world, polarity=Claim.Polarity.DENIES)
@@ -151,13 +151,15 @@ def one_of_each(world: dict[str, Any], superuser: Any) -> dict[type[models.Model
     contradiction = Contradiction.objects.create(
         claim_a=claim, claim_b=other, kind="negation", relation="dispute", explanation="x", rule="negation"
     )
+    appearance = claim.appearances.first()
+    assert appearance is not None
     rows: dict[type[models.Model], models.Model] = {
         Party: world["aliyev"],
         Source: world["southfront"],
         Entity: world["aghband"],
         Predicate: predicate("controlled-by"),
         Claim: claim,
-        ClaimSource: claim.appearances.first(),
+        ClaimSource: appearance,
         Verdict: verdict,
         Contradiction: contradiction,
         Group: Group.objects.get(name="Analyst"),
@@ -171,7 +173,9 @@ def one_of_each(world: dict[str, Any], superuser: Any) -> dict[type[models.Model
 
 
 @pytest.mark.parametrize("model", REGISTERED)
-def test_every_changelist_renders_for_a_superuser(model, superuser, one_of_each):
+def test_every_changelist_renders_for_a_superuser(
+    model: type[models.Model], superuser: User, one_of_each: dict[type[models.Model], models.Model]
+) -> None:
     response = logged_in(superuser).get(url(model, "changelist"))
 
     assert response.status_code == 200
@@ -186,14 +190,18 @@ OURS = [
 
 
 @pytest.mark.parametrize("model", SEARCHABLE)
-def test_every_changelist_search_renders_for_a_superuser(model, superuser, one_of_each):
+def test_every_changelist_search_renders_for_a_superuser(
+    model: type[models.Model], superuser: User, one_of_each: dict[type[models.Model], models.Model]
+) -> None:
     response = logged_in(superuser).get(url(model, "changelist"), {"q": "Aghband"})
 
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("model", REGISTERED)
-def test_every_add_form_renders_for_a_superuser_or_is_refused_on_purpose(model, superuser, rf):
+def test_every_add_form_renders_for_a_superuser_or_is_refused_on_purpose(
+    model: type[models.Model], superuser: User, rf: RequestFactory
+) -> None:
     model_admin = admin.site._registry[model]
     request = rf.get("/")
     request.user = superuser
@@ -204,7 +212,9 @@ def test_every_add_form_renders_for_a_superuser_or_is_refused_on_purpose(model, 
 
 
 @pytest.mark.parametrize("model", OURS)
-def test_every_change_page_of_our_models_renders_for_a_superuser(model, superuser, one_of_each):
+def test_every_change_page_of_our_models_renders_for_a_superuser(
+    model: type[models.Model], superuser: User, one_of_each: dict[type[models.Model], models.Model]
+) -> None:
     assert model in one_of_each, f"add a row of {model._meta.label} to the one_of_each fixture"
 
     response = logged_in(superuser).get(url(model, "change", one_of_each[model].pk))
@@ -212,7 +222,7 @@ def test_every_change_page_of_our_models_renders_for_a_superuser(model, superuse
     assert response.status_code == 200
 
 
-def test_every_model_of_ours_is_in_the_admin():
+def test_every_model_of_ours_is_in_the_admin() -> None:
     ours = [m for m in apps.get_app_config("claims").get_models() if not m.__name__.endswith("Event")]
     ours += [m for m in apps.get_app_config("sources").get_models() if not m.__name__.endswith("Event")]
     shown = {Party, Source, Entity, Predicate, Claim, Verdict, Contradiction}
@@ -224,7 +234,7 @@ def test_every_model_of_ours_is_in_the_admin():
 # --- Logging a claim ------------------------------------------------------------------
 
 
-def test_an_analyst_logs_a_claim_with_two_sources_and_sees_it_in_the_list(world, analyst):
+def test_an_analyst_logs_a_claim_with_two_sources_and_sees_it_in_the_list(world: dict[str, Any], analyst: User) -> None:
     client = logged_in(analyst)
     assert client.get(url(Claim, "add")).status_code == 200
 
@@ -245,7 +255,7 @@ def test_an_analyst_logs_a_claim_with_two_sources_and_sees_it_in_the_list(world,
     assert listing.context["cl"].result_count == 1
 
 
-def test_a_claim_logged_without_a_period_is_about_the_day_it_was_asserted(world, analyst):
+def test_a_claim_logged_without_a_period_is_about_the_day_it_was_asserted(world: dict[str, Any], analyst: User) -> None:
     data = claim_form(world, valid_from="", valid_until="")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)[:1]))
@@ -255,7 +265,7 @@ def test_a_claim_logged_without_a_period_is_about_the_day_it_was_asserted(world,
     assert (claim.valid_from, claim.valid_until) == (dt.date(2020, 10, 22), dt.date(2020, 10, 22))
 
 
-def test_a_single_figure_logged_in_the_admin_becomes_its_own_range(world, analyst):
+def test_a_single_figure_logged_in_the_admin_becomes_its_own_range(world: dict[str, Any], analyst: User) -> None:
     data = claim_form(
         world, predicate=predicate("casualties").pk, object_entity="", quantity_best="12", statement="12 killed"
     )
@@ -264,10 +274,12 @@ def test_a_single_figure_logged_in_the_admin_becomes_its_own_range(world, analys
 
     assert response.status_code == 302, error_text(response)
     claim = Claim.objects.get()
-    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (12, 12, 12)
+    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (Decimal(12), Decimal(12), Decimal(12))
 
 
-def test_a_quantity_for_an_entity_predicate_is_a_form_error_and_nothing_is_written(world, analyst):
+def test_a_quantity_for_an_entity_predicate_is_a_form_error_and_nothing_is_written(
+    world: dict[str, Any], analyst: User
+) -> None:
     data = claim_form(world, object_entity="", quantity_best="5")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
@@ -279,7 +291,9 @@ def test_a_quantity_for_an_entity_predicate_is_a_form_error_and_nothing_is_writt
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_an_object_for_a_quantity_predicate_is_a_form_error_and_nothing_is_written(world, analyst):
+def test_an_object_for_a_quantity_predicate_is_a_form_error_and_nothing_is_written(
+    world: dict[str, Any], analyst: User
+) -> None:
     data = claim_form(world, predicate=predicate("casualties").pk, quantity_best="")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
@@ -290,7 +304,9 @@ def test_an_object_for_a_quantity_predicate_is_a_form_error_and_nothing_is_writt
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_an_object_and_a_quantity_for_a_quantity_predicate_is_a_form_error(world, analyst):
+def test_an_object_and_a_quantity_for_a_quantity_predicate_is_a_form_error(
+    world: dict[str, Any], analyst: User
+) -> None:
     data = claim_form(world, predicate=predicate("casualties").pk, quantity_best="5")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
@@ -313,7 +329,9 @@ def test_an_object_and_a_quantity_for_a_quantity_predicate_is_a_form_error(world
     ],
     ids=["period reversed", "quantity out of order", "text predicate without text", "no assertion time"],
 )
-def test_other_bad_claims_are_form_errors_not_server_errors(world, analyst, overrides, expected):
+def test_other_bad_claims_are_form_errors_not_server_errors(
+    world: dict[str, Any], analyst: User, overrides: dict[str, Any], expected: str
+) -> None:
     if "predicate" in overrides:
         overrides = {**overrides, "predicate": predicate(overrides["predicate"]).pk}
     data = claim_form(world, **overrides)
@@ -325,7 +343,7 @@ def test_other_bad_claims_are_form_errors_not_server_errors(world, analyst, over
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_the_same_source_twice_in_the_same_role_is_an_inline_error(world, analyst):
+def test_the_same_source_twice_in_the_same_role_is_an_inline_error(world: dict[str, Any], analyst: User) -> None:
     row = two_sources(world)[0]
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(claim_form(world), [row, dict(row)]))
@@ -334,7 +352,7 @@ def test_the_same_source_twice_in_the_same_role_is_an_inline_error(world, analys
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_an_analyst_edits_a_claim_and_the_history_shows_who_changed_what(world, analyst):
+def test_an_analyst_edits_a_claim_and_the_history_shows_who_changed_what(world: dict[str, Any], analyst: User) -> None:
     client = logged_in(analyst)
     client.post(url(Claim, "add"), with_appearances(claim_form(world), two_sources(world)))
     claim = Claim.objects.get()
@@ -356,7 +374,7 @@ def test_an_analyst_edits_a_claim_and_the_history_shows_who_changed_what(world, 
     assert str(analyst) in page
 
 
-def test_a_retracted_claim_cannot_be_edited_in_the_admin(world, analyst):
+def test_a_retracted_claim_cannot_be_edited_in_the_admin(world: dict[str, Any], analyst: User) -> None:
     from claims.services import claim_retract
 
     claim = new_claim(world)
@@ -371,7 +389,7 @@ def test_a_retracted_claim_cannot_be_edited_in_the_admin(world, analyst):
     assert claim.statement != "Changed"
 
 
-def test_an_analyst_retracts_a_claim_with_a_reason(world, analyst):
+def test_an_analyst_retracts_a_claim_with_a_reason(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
     client = logged_in(analyst)
     selected = {"action": "retract_claims", "_selected_action": [claim.pk]}
@@ -392,7 +410,7 @@ def test_an_analyst_retracts_a_claim_with_a_reason(world, analyst):
 
 
 @pytest.mark.parametrize("term", ["Agbend", "ağbənd", "AGHBAND"])
-def test_the_entity_admin_search_finds_aghband(world, analyst, term):
+def test_the_entity_admin_search_finds_aghband(world: dict[str, Any], analyst: User, term: str) -> None:
     factories.EntityFactory(name="Hadrut")
 
     response = logged_in(analyst).get(url(Entity, "changelist"), {"q": term})
@@ -403,7 +421,7 @@ def test_the_entity_admin_search_finds_aghband(world, analyst, term):
     assert all(entity.name != "Hadrut" for entity in found)
 
 
-def test_the_subject_autocomplete_finds_aghband_by_another_spelling(world, analyst):
+def test_the_subject_autocomplete_finds_aghband_by_another_spelling(world: dict[str, Any], analyst: User) -> None:
     response = logged_in(analyst).get(
         reverse("admin:autocomplete"),
         {"app_label": "claims", "model_name": "claim", "field_name": "subject", "term": "Agbend"},
@@ -417,7 +435,9 @@ def test_the_subject_autocomplete_finds_aghband_by_another_spelling(world, analy
     ("field_name", "term", "expected"),
     [("asserted_by", "Aliyev", "Ilham Aliyev"), ("predicate", "captured", "captured by")],
 )
-def test_the_claim_forms_other_autocompletes_work_for_an_analyst(world, analyst, field_name, term, expected):
+def test_the_claim_forms_other_autocompletes_work_for_an_analyst(
+    world: dict[str, Any], analyst: User, field_name: str, term: str, expected: str
+) -> None:
     response = logged_in(analyst).get(
         reverse("admin:autocomplete"),
         {"app_label": "claims", "model_name": "claim", "field_name": field_name, "term": term},
@@ -427,7 +447,7 @@ def test_the_claim_forms_other_autocompletes_work_for_an_analyst(world, analyst,
     assert expected in [result["text"] for result in response.json()["results"]]
 
 
-def test_the_source_autocomplete_of_the_inline_works_for_an_analyst(world, analyst):
+def test_the_source_autocomplete_of_the_inline_works_for_an_analyst(world: dict[str, Any], analyst: User) -> None:
     response = logged_in(analyst).get(
         reverse("admin:autocomplete"),
         {"app_label": "claims", "model_name": "claimsource", "field_name": "source", "term": "Lachin"},
@@ -440,7 +460,7 @@ def test_the_source_autocomplete_of_the_inline_works_for_an_analyst(world, analy
 # --- Verdicts -------------------------------------------------------------------------
 
 
-def test_a_second_verdict_is_appended_and_both_are_shown(world, analyst):
+def test_a_second_verdict_is_appended_and_both_are_shown(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
     client = logged_in(analyst)
 
@@ -461,7 +481,7 @@ def test_a_second_verdict_is_appended_and_both_are_shown(world, analyst):
     assert "Geolocated video from the village." in page
 
 
-def test_the_claims_history_shows_its_status_changing_with_verdicts(world, analyst):
+def test_the_claims_history_shows_its_status_changing_with_verdicts(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
     client = logged_in(analyst)
     client.post(url(Verdict, "add"), {"claim": claim.pk, "rating": "false", "rationale": "Contested."})
@@ -472,7 +492,7 @@ def test_the_claims_history_shows_its_status_changing_with_verdicts(world, analy
     assert "unrated" in page and "false" in page
 
 
-def test_a_verdict_cannot_be_edited_in_the_admin(world, analyst, superuser):
+def test_a_verdict_cannot_be_edited_in_the_admin(world: dict[str, Any], analyst: User, superuser: User) -> None:
     claim = new_claim(world)
     verdict = verdict_record(claim=claim, rating=Status.FALSE, rationale="Contested.", reviewer=analyst)
 
@@ -485,7 +505,7 @@ def test_a_verdict_cannot_be_edited_in_the_admin(world, analyst, superuser):
     assert (verdict.rating, verdict.rationale) == ("false", "Contested.")
 
 
-def test_a_verdict_without_a_rationale_is_a_form_error(world, analyst):
+def test_a_verdict_without_a_rationale_is_a_form_error(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
 
     response = logged_in(analyst).post(url(Verdict, "add"), {"claim": claim.pk, "rating": "true", "rationale": ""})
@@ -494,7 +514,7 @@ def test_a_verdict_without_a_rationale_is_a_form_error(world, analyst):
     assert Verdict.objects.count() == 0
 
 
-def test_the_record_a_verdict_link_prefills_the_claim(world, analyst):
+def test_the_record_a_verdict_link_prefills_the_claim(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
 
     response = logged_in(analyst).get(url(Verdict, "add"), {"claim": claim.pk})
@@ -524,7 +544,7 @@ def flagged(world: dict[str, Any]) -> Contradiction:
     )
 
 
-def test_the_contradiction_list_shows_both_claims_side_by_side(flagged, analyst):
+def test_the_contradiction_list_shows_both_claims_side_by_side(flagged: Contradiction, analyst: User) -> None:
     page = page_text(logged_in(analyst).get(url(Contradiction, "changelist")))
 
     assert "Azerbaijan controls Aghband" in page
@@ -533,13 +553,13 @@ def test_the_contradiction_list_shows_both_claims_side_by_side(flagged, analyst)
     assert 'value="confirm"' in page and 'value="dismiss"' in page
 
 
-def test_the_contradiction_page_shows_both_claims(flagged, analyst):
+def test_the_contradiction_page_shows_both_claims(flagged: Contradiction, analyst: User) -> None:
     page = page_text(logged_in(analyst).get(url(Contradiction, "change", flagged.pk)))
 
     assert "Azerbaijan controls Aghband" in page and "Azerbaijan does not control Aghband" in page
 
 
-def test_an_analyst_confirms_a_contradiction(flagged, analyst):
+def test_an_analyst_confirms_a_contradiction(flagged: Contradiction, analyst: User) -> None:
     response = logged_in(analyst).post(
         url(Contradiction, "changelist"), {"action": "confirm", "_selected_action": [flagged.pk]}
     )
@@ -549,7 +569,7 @@ def test_an_analyst_confirms_a_contradiction(flagged, analyst):
     assert (flagged.state, flagged.reviewed_by) == (Contradiction.State.CONFIRMED, analyst)
 
 
-def test_dismissing_a_contradiction_asks_for_a_reason_and_records_it(flagged, analyst):
+def test_dismissing_a_contradiction_asks_for_a_reason_and_records_it(flagged: Contradiction, analyst: User) -> None:
     client = logged_in(analyst)
     selected = {"action": "dismiss", "_selected_action": [flagged.pk]}
 
@@ -576,7 +596,7 @@ def test_dismissing_a_contradiction_asks_for_a_reason_and_records_it(flagged, an
     assert [e.pgh_context.metadata["user"] for e in events] == [analyst.pk]
 
 
-def test_an_api_consumer_cannot_review_contradictions(flagged, db):
+def test_an_api_consumer_cannot_review_contradictions(flagged: Contradiction, db: Any) -> None:
     reader = factories.UserFactory(username="reader", role="API consumer", is_staff=True)
 
     logged_in(reader).post(url(Contradiction, "changelist"), {"action": "confirm", "_selected_action": [flagged.pk]})
@@ -589,6 +609,7 @@ def test_an_api_consumer_cannot_review_contradictions(flagged, db):
 
 
 WRITABLE = [Claim, Source, Party, Entity, Verdict]
+Writable = type[Claim] | type[Source] | type[Party] | type[Entity] | type[Verdict]
 
 
 def change_form_data(model: type[models.Model], obj: models.Model, world: dict[str, Any]) -> dict[str, Any]:
@@ -604,7 +625,7 @@ def change_form_data(model: type[models.Model], obj: models.Model, world: dict[s
 
 
 @pytest.fixture
-def rows(world: dict[str, Any], analyst: Any) -> dict[type[models.Model], models.Model]:
+def rows(world: dict[str, Any], analyst: User) -> dict[type[models.Model], models.Model]:
     claim = new_claim(world)
     return {
         Claim: claim,
@@ -616,7 +637,9 @@ def rows(world: dict[str, Any], analyst: Any) -> dict[type[models.Model], models
 
 
 @pytest.mark.parametrize("model", WRITABLE, ids=lambda m: m.__name__)
-def test_a_journalist_cannot_add(model, journalist, world, rows):
+def test_a_journalist_cannot_add(
+    model: Writable, journalist: User, world: dict[str, Any], rows: dict[type[models.Model], models.Model]
+) -> None:
     client = logged_in(journalist)
     before = model.objects.count()
 
@@ -626,7 +649,9 @@ def test_a_journalist_cannot_add(model, journalist, world, rows):
 
 
 @pytest.mark.parametrize("model", WRITABLE, ids=lambda m: m.__name__)
-def test_a_journalist_can_read_but_not_change(model, journalist, world, rows):
+def test_a_journalist_can_read_but_not_change(
+    model: Writable, journalist: User, world: dict[str, Any], rows: dict[type[models.Model], models.Model]
+) -> None:
     obj = rows[model]
     client = logged_in(journalist)
     before = model.objects.filter(pk=obj.pk).values().get()
@@ -641,7 +666,9 @@ def test_a_journalist_can_read_but_not_change(model, journalist, world, rows):
 
 
 @pytest.mark.parametrize("model", WRITABLE, ids=lambda m: m.__name__)
-def test_a_journalist_cannot_delete(model, journalist, rows):
+def test_a_journalist_cannot_delete(
+    model: Writable, journalist: User, rows: dict[type[models.Model], models.Model]
+) -> None:
     obj = rows[model]
     client = logged_in(journalist)
 
@@ -650,7 +677,7 @@ def test_a_journalist_cannot_delete(model, journalist, rows):
     assert model.objects.filter(pk=obj.pk).exists()
 
 
-def test_a_journalist_cannot_change_anything_registered_in_the_admin(journalist, rf):
+def test_a_journalist_cannot_change_anything_registered_in_the_admin(journalist: User, rf: RequestFactory) -> None:
     request = rf.get("/")
     request.user = journalist
     allowed = []
@@ -663,7 +690,9 @@ def test_a_journalist_cannot_change_anything_registered_in_the_admin(journalist,
 
 
 @pytest.mark.parametrize("model", [Claim, Verdict], ids=lambda m: m.__name__)
-def test_an_analyst_cannot_delete_claims_or_verdicts(model, analyst, rows):
+def test_an_analyst_cannot_delete_claims_or_verdicts(
+    model: type[Claim] | type[Verdict], analyst: User, rows: dict[type[models.Model], models.Model]
+) -> None:
     obj = rows[model]
     client = logged_in(analyst)
 
@@ -675,7 +704,7 @@ def test_an_analyst_cannot_delete_claims_or_verdicts(model, analyst, rows):
     assert "delete_selected" not in page_text(listing)
 
 
-def test_an_analyst_can_add_and_change_the_records_they_curate(analyst, rf):
+def test_an_analyst_can_add_and_change_the_records_they_curate(analyst: User, rf: RequestFactory) -> None:
     request = rf.get("/")
     request.user = analyst
     for model in (Claim, Source, Party, Entity):
@@ -685,7 +714,7 @@ def test_an_analyst_can_add_and_change_the_records_they_curate(analyst, rf):
     assert admin.site._registry[Verdict].has_add_permission(request)
 
 
-def test_an_analyst_adds_a_source_and_its_url_is_normalised(analyst, world):
+def test_an_analyst_adds_a_source_and_its_url_is_normalised(analyst: User, world: dict[str, Any]) -> None:
     response = logged_in(analyst).post(
         url(Source, "add"),
         {
@@ -701,7 +730,7 @@ def test_an_analyst_adds_a_source_and_its_url_is_normalised(analyst, world):
     assert Source.objects.get(title__startswith="Azerbaijani troops").url == "https://twitter.com/MOD_AZ/status/1"
 
 
-def test_a_source_whose_url_is_already_recorded_is_a_form_error(analyst, world):
+def test_a_source_whose_url_is_already_recorded_is_a_form_error(analyst: User, world: dict[str, Any]) -> None:
     response = logged_in(analyst).post(
         url(Source, "add"),
         {
@@ -717,7 +746,7 @@ def test_a_source_whose_url_is_already_recorded_is_a_form_error(analyst, world):
     assert Source.objects.filter(title="Same article").count() == 0
 
 
-def test_a_party_edit_in_the_admin_records_the_acting_user(analyst, world):
+def test_a_party_edit_in_the_admin_records_the_acting_user(analyst: User, world: dict[str, Any]) -> None:
     party = world["aliyev"]
 
     response = logged_in(analyst).post(
@@ -732,7 +761,7 @@ def test_a_party_edit_in_the_admin_records_the_acting_user(analyst, world):
     assert event.pgh_context.metadata["url"] == url(Party, "change", party.pk)
 
 
-def test_quantities_in_the_admin_are_not_rounded_away(world, analyst):
+def test_quantities_in_the_admin_are_not_rounded_away(world: dict[str, Any], analyst: User) -> None:
     data = claim_form(
         world,
         predicate=predicate("casualties").pk,
@@ -752,7 +781,7 @@ def test_quantities_in_the_admin_are_not_rounded_away(world, analyst):
 # --- Finding claims -------------------------------------------------------------------
 
 
-def test_the_claim_list_filters_by_status_party_predicate_and_subject(world, analyst):
+def test_the_claim_list_filters_by_status_party_predicate_and_subject(world: dict[str, Any], analyst: User) -> None:
     rated = new_claim(world, asserted_by=world["aliyev"], statement="Rated claim")
     verdict_record(claim=rated, rating=Status.FALSE, rationale="Contested.", reviewer=analyst)
     hadrut = factories.EntityFactory(name="Hadrut")
@@ -771,7 +800,7 @@ def test_the_claim_list_filters_by_status_party_predicate_and_subject(world, ana
     assert listed(asserted_at__year="2020") == {rated.pk, other.pk}
 
 
-def test_the_claim_search_covers_the_statement_and_the_quote(world, analyst):
+def test_the_claim_search_covers_the_statement_and_the_quote(world: dict[str, Any], analyst: User) -> None:
     by_quote = new_claim(world, statement="Azerbaijan took Aghband", quote="liberated the village of Aghband")
     by_statement = new_claim(world, statement="Armenian lines are collapsing", quote="")
     client = logged_in(analyst)
@@ -784,7 +813,9 @@ def test_the_claim_search_covers_the_statement_and_the_quote(world, analyst):
 
 
 @pytest.mark.parametrize("model", [Party, Source, Entity], ids=lambda m: m.__name__)
-def test_the_history_of_parties_sources_and_entities_is_shown(model, world, analyst):
+def test_the_history_of_parties_sources_and_entities_is_shown(
+    model: type[Party] | type[Source] | type[Entity], world: dict[str, Any], analyst: User
+) -> None:
     obj = {Party: world["aliyev"], Source: world["southfront"], Entity: world["aghband"]}[model]
 
     page = page_text(logged_in(analyst).get(url(model, "change", obj.pk)))
@@ -805,7 +836,9 @@ def field_errors(response: Any, name: str) -> list[str]:
     return [str(e) for e in response.context["adminform"].form.errors.get(name, [])]
 
 
-def test_a_one_megabyte_statement_is_a_form_error_on_the_statement_and_nothing_is_written(world, analyst):
+def test_a_one_megabyte_statement_is_a_form_error_on_the_statement_and_nothing_is_written(
+    world: dict[str, Any], analyst: User
+) -> None:
     data = claim_form(world, statement=varied_words(1_000_000))
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
@@ -814,7 +847,7 @@ def test_a_one_megabyte_statement_is_a_form_error_on_the_statement_and_nothing_i
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_an_oversized_quote_or_text_value_is_a_form_error_on_its_field(world, analyst):
+def test_an_oversized_quote_or_text_value_is_a_form_error_on_its_field(world: dict[str, Any], analyst: User) -> None:
     client = logged_in(analyst)
     quote = client.post(url(Claim, "add"), with_appearances(claim_form(world, quote="q" * 20_001), []))
     text = client.post(
@@ -828,7 +861,7 @@ def test_an_oversized_quote_or_text_value_is_a_form_error_on_its_field(world, an
     assert Claim.objects.count() == 0
 
 
-def test_an_oversized_excerpt_is_an_inline_error(world, analyst):
+def test_an_oversized_excerpt_is_an_inline_error(world: dict[str, Any], analyst: User) -> None:
     rows = [{**two_sources(world)[0], "excerpt": "e" * 20_001}]
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(claim_form(world), rows))
@@ -838,7 +871,7 @@ def test_an_oversized_excerpt_is_an_inline_error(world, analyst):
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (0, 0)
 
 
-def test_an_oversized_rationale_is_a_form_error_on_the_rationale(world, analyst):
+def test_an_oversized_rationale_is_a_form_error_on_the_rationale(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
 
     response = logged_in(analyst).post(
@@ -850,7 +883,9 @@ def test_an_oversized_rationale_is_a_form_error_on_the_rationale(world, analyst)
 
 
 @pytest.mark.parametrize("model", [Entity, Party], ids=["entity", "party"])
-def test_more_than_fifty_aliases_is_a_form_error_on_the_aliases(world, analyst, model):
+def test_more_than_fifty_aliases_is_a_form_error_on_the_aliases(
+    world: dict[str, Any], analyst: User, model: type[Entity] | type[Party]
+) -> None:
     aliases = ",".join(f"Alias {n}" for n in range(51))
     data = {"name": "Somewhere", "kind": model.Kind.choices[0][0], "reliability": "F", "aliases": aliases}
 
@@ -861,7 +896,9 @@ def test_more_than_fifty_aliases_is_a_form_error_on_the_aliases(world, analyst, 
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_ending_in_the_year_9999_is_a_form_error_on_valid_until(world, analyst, precision):
+def test_a_period_ending_in_the_year_9999_is_a_form_error_on_valid_until(
+    world: dict[str, Any], analyst: User, precision: str
+) -> None:
     data = claim_form(world, valid_until="9999-12-31", valid_until_precision=precision)
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
@@ -871,7 +908,9 @@ def test_a_period_ending_in_the_year_9999_is_a_form_error_on_valid_until(world, 
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_starting_in_the_year_9999_is_a_form_error_on_valid_from(world, analyst, precision):
+def test_a_period_starting_in_the_year_9999_is_a_form_error_on_valid_from(
+    world: dict[str, Any], analyst: User, precision: str
+) -> None:
     data = claim_form(world, valid_from="9999-06-15", valid_from_precision=precision, valid_until="")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
@@ -880,7 +919,9 @@ def test_a_period_starting_in_the_year_9999_is_a_form_error_on_valid_from(world,
     assert Claim.objects.count() == 0
 
 
-def test_an_assertion_in_the_year_9999_without_a_period_is_a_form_error_on_asserted_at(world, analyst):
+def test_an_assertion_in_the_year_9999_without_a_period_is_a_form_error_on_asserted_at(
+    world: dict[str, Any], analyst: User
+) -> None:
     data = claim_form(world, asserted_at_0="9999-12-31", valid_from="", valid_until="")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, []))
@@ -890,7 +931,9 @@ def test_an_assertion_in_the_year_9999_without_a_period_is_a_form_error_on_asser
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_claim_about_the_year_1_is_saved_and_its_pages_render(world, analyst, precision):
+def test_a_claim_about_the_year_1_is_saved_and_its_pages_render(
+    world: dict[str, Any], analyst: User, precision: str
+) -> None:
     data = claim_form(
         world, asserted_at_0="0001-01-01", valid_from="0001-01-01", valid_from_precision=precision,
         valid_until="0001-06-01", valid_until_precision=precision,
@@ -905,7 +948,9 @@ def test_a_claim_about_the_year_1_is_saved_and_its_pages_render(world, analyst, 
     assert client.get(url(Claim, "changelist")).status_code == 200
 
 
-def test_a_source_published_in_the_year_9999_is_a_form_error_on_published_at(analyst, world):
+def test_a_source_published_in_the_year_9999_is_a_form_error_on_published_at(
+    analyst: User, world: dict[str, Any]
+) -> None:
     response = logged_in(analyst).post(
         url(Source, "add"),
         {"kind": "article", "title": "From the future", "published_at_0": "9999-12-31", "published_at_1": "23:00",
@@ -919,7 +964,7 @@ def test_a_source_published_in_the_year_9999_is_a_form_error_on_published_at(ana
 # --- Each error once, against its field ----------------------------------------------
 
 
-def test_a_reversed_period_is_one_error_on_valid_until(world, analyst):
+def test_a_reversed_period_is_one_error_on_valid_until(world: dict[str, Any], analyst: User) -> None:
     data = claim_form(world, valid_from="2020-10-22", valid_until="2020-10-01")
 
     response = logged_in(analyst).post(url(Claim, "add"), with_appearances(data, two_sources(world)))
@@ -930,7 +975,7 @@ def test_a_reversed_period_is_one_error_on_valid_until(world, analyst):
     assert Claim.objects.count() == 0
 
 
-def test_a_reversed_period_in_an_edit_is_one_error_on_valid_until(world, analyst):
+def test_a_reversed_period_in_an_edit_is_one_error_on_valid_until(world: dict[str, Any], analyst: User) -> None:
     claim = new_claim(world)
     data = claim_form(world, valid_from="2020-10-22", valid_until="2020-10-01")
 
@@ -940,7 +985,7 @@ def test_a_reversed_period_in_an_edit_is_one_error_on_valid_until(world, analyst
     assert page_text(response).count("The period&#x27;s end is before its start.") == 1
 
 
-def test_a_quantity_out_of_order_is_one_error_on_the_best_estimate(world, analyst):
+def test_a_quantity_out_of_order_is_one_error_on_the_best_estimate(world: dict[str, Any], analyst: User) -> None:
     data = claim_form(
         world, predicate=predicate("casualties").pk, object_entity="", quantity_low="50", quantity_best="10"
     )
@@ -951,7 +996,7 @@ def test_a_quantity_out_of_order_is_one_error_on_the_best_estimate(world, analys
     assert page_text(response).count("A quantity must satisfy low ≤ best ≤ high.") == 1
 
 
-def test_a_party_made_its_own_parent_is_one_error_on_the_parent(world, analyst):
+def test_a_party_made_its_own_parent_is_one_error_on_the_parent(world: dict[str, Any], analyst: User) -> None:
     party = world["aliyev"]
 
     response = logged_in(analyst).post(
@@ -963,7 +1008,7 @@ def test_a_party_made_its_own_parent_is_one_error_on_the_parent(world, analyst):
     assert page_text(response).count("A party cannot be its own parent.") == 1
 
 
-def test_an_entity_made_part_of_itself_is_one_error_on_part_of(world, analyst):
+def test_an_entity_made_part_of_itself_is_one_error_on_part_of(world: dict[str, Any], analyst: User) -> None:
     entity = world["aghband"]
 
     response = logged_in(analyst).post(

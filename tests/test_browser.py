@@ -73,7 +73,9 @@ def pick(page: Any, field_id: str, term: str, choice: str) -> None:
     assert choice in page.inner_text(f"#select2-{field_id}-container")
 
 
-def test_an_analyst_logs_a_claim_with_a_source_and_an_excerpt_and_sees_it_listed(live_server, browser_page):
+def test_an_analyst_logs_a_claim_with_a_source_and_an_excerpt_and_sees_it_listed(
+    live_server: Any, browser_page: Any
+) -> None:
     factories.UserFactory(username="ana", role="Analyst", password=PASSWORD)
     azerbaijan = factories.EntityFactory(name="Azerbaijan", kind=Entity.Kind.ORGANISATION)
     factories.EntityFactory(name="Aghband", aliases=["Ağbənd"])

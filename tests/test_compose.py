@@ -12,11 +12,12 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -35,7 +36,7 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return compose["services"]
+    return cast(dict[str, dict[str, Any]], compose["services"])
 
 
 def argv(command: str | list[str]) -> list[str]:
@@ -86,7 +87,7 @@ def assert_real_entry_point(command: list[str]) -> None:
         assert callable(application), f"{target} is not a WSGI callable"
     elif executable == "celery":
         from celery import Celery
-        from celery.app.utils import find_app
+        from celery.app.utils import find_app  # type: ignore[attr-defined]  # not in celery-stubs
 
         assert "-A" in args or any(arg.startswith("--app") for arg in args), "celery needs -A/--app"
         app_name = args[args.index("-A") + 1] if "-A" in args else args[0].split("=", 1)[1]
@@ -109,7 +110,7 @@ def assert_real_entry_point(command: list[str]) -> None:
         assert distribution in required_distributions(), f"{distribution} is not in requirements.txt"
 
 
-def test_the_dockerfile_exists_and_installs_the_requirements():
+def test_the_dockerfile_exists_and_installs_the_requirements() -> None:
     assert DOCKERFILE.exists()
     text = DOCKERFILE.read_text()
     assert re.search(r"^FROM python:3\.11", text, re.MULTILINE)
@@ -117,12 +118,12 @@ def test_the_dockerfile_exists_and_installs_the_requirements():
     assert re.search(r"^USER (?!root)\S+", text, re.MULTILINE), "the image should not run as root"
 
 
-def test_the_dockerfiles_default_command_is_a_real_entry_point():
+def test_the_dockerfiles_default_command_is_a_real_entry_point() -> None:
     assert_real_entry_point(dockerfile_cmd())
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
-def test_each_production_service_exists_with_a_healthcheck(services, name):
+def test_each_production_service_exists_with_a_healthcheck(services: dict[str, dict[str, Any]], name: str) -> None:
     assert name in services, f"docker-compose.yml has no {name!r} service"
     healthcheck = services[name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"
@@ -130,14 +131,16 @@ def test_each_production_service_exists_with_a_healthcheck(services, name):
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_each_app_service_runs_a_real_entry_point_of_the_project(services, name):
+def test_each_app_service_runs_a_real_entry_point_of_the_project(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
     service = services[name]
     assert service.get("build") in {".", "./"} or (service.get("build") or {}).get("context") in {".", "./"}
 
     assert_real_entry_point(command_of(service))
 
 
-def test_web_is_gunicorn_serving_the_projects_wsgi_application(services):
+def test_web_is_gunicorn_serving_the_projects_wsgi_application(services: dict[str, dict[str, Any]]) -> None:
     command = command_of(services["web"])
 
     assert command[0] == "gunicorn"
@@ -145,21 +148,23 @@ def test_web_is_gunicorn_serving_the_projects_wsgi_application(services):
 
 
 @pytest.mark.parametrize(("name", "subcommand"), [("worker", "worker"), ("beat", "beat")])
-def test_worker_and_beat_are_separate_celery_processes(services, name, subcommand):
+def test_worker_and_beat_are_separate_celery_processes(
+    services: dict[str, dict[str, Any]], name: str, subcommand: str
+) -> None:
     command = command_of(services[name])
 
     assert command[0] == "celery" and subcommand in command
     assert "-B" not in command and "--beat" not in command, "beat runs on its own, not inside a worker"
 
 
-def test_every_other_service_with_a_command_runs_a_real_entry_point(services):
+def test_every_other_service_with_a_command_runs_a_real_entry_point(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         if name in APP_SERVICES or not service.get("build"):
             continue
         assert_real_entry_point(command_of(service))
 
 
-def test_services_depend_only_on_services_that_exist(services):
+def test_services_depend_only_on_services_that_exist(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         depends_on = service.get("depends_on") or []
         for dependency in depends_on if isinstance(depends_on, list) else depends_on.keys():
@@ -183,21 +188,21 @@ def waits_for(services: dict[str, dict[str, Any]], name: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_app_services_wait_for_healthy_postgres_and_redis(services, name):
+def test_app_services_wait_for_healthy_postgres_and_redis(services: dict[str, dict[str, Any]], name: str) -> None:
     waited = waits_for(services, name)
 
     assert waited.get("postgres") == "service_healthy", f"{name} does not wait for a healthy postgres"
     assert waited.get("redis") == "service_healthy", f"{name} does not wait for a healthy redis"
 
 
-def test_app_services_start_after_the_migrations(services):
+def test_app_services_start_after_the_migrations(services: dict[str, dict[str, Any]]) -> None:
     assert "migrate" in services
     for name in APP_SERVICES:
         assert waits_for(services, name).get("migrate") == "service_completed_successfully", name
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_app_services_use_the_compose_postgres_and_redis(services, name):
+def test_app_services_use_the_compose_postgres_and_redis(services: dict[str, dict[str, Any]], name: str) -> None:
     environment = services[name].get("environment") or {}
     if isinstance(environment, list):
         environment = dict(item.split("=", 1) for item in environment)
@@ -214,7 +219,7 @@ def test_app_services_use_the_compose_postgres_and_redis(services, name):
     )
 
 
-def test_the_web_healthcheck_asks_a_url_the_project_serves(services):
+def test_the_web_healthcheck_asks_a_url_the_project_serves(services: dict[str, dict[str, Any]]) -> None:
     from django.urls import resolve
 
     (url,) = re.findall(r"https?://[^'\" ]+", " ".join(argv(services["web"]["healthcheck"]["test"])))
@@ -222,7 +227,9 @@ def test_the_web_healthcheck_asks_a_url_the_project_serves(services):
 
 
 @pytest.mark.django_db
-def test_the_web_healthcheck_passes_with_the_production_allowed_hosts(services, client, settings):
+def test_the_web_healthcheck_passes_with_the_production_allowed_hosts(
+    services: dict[str, dict[str, Any]], client: Client, settings: Any
+) -> None:
     """The healthcheck runs inside the container and asks 127.0.0.1; with ALLOWED_HOSTS set
     as .env.example shows, Django must still answer it, not refuse it as a bad host (400)."""
     example = dict(
@@ -264,7 +271,9 @@ def compose_environment(service: dict[str, Any], dotenv: dict[str, str]) -> dict
 
 
 @pytest.mark.parametrize(("redirect", "expected"), [("", 404), ("1", 301)])
-def test_the_web_service_serves_plain_http_unless_env_turns_the_https_redirect_on(services, redirect, expected):
+def test_the_web_service_serves_plain_http_unless_env_turns_the_https_redirect_on(
+    services: dict[str, dict[str, Any]], redirect: str, expected: int
+) -> None:
     """Compose publishes plain HTTP on port 8000: with .env as .env.example has it, a page is
     answered (404 for an unknown one), not redirected to an HTTPS nobody serves. Behind a TLS
     proxy, SECURE_SSL_REDIRECT=1 in .env turns the redirect on."""
@@ -289,7 +298,7 @@ def test_the_web_service_serves_plain_http_unless_env_turns_the_https_redirect_o
     assert result.stdout.strip().splitlines()[-1] == str(expected), result.stderr[-2000:]
 
 
-def test_the_docker_build_leaves_out_local_state_and_secrets():
+def test_the_docker_build_leaves_out_local_state_and_secrets() -> None:
     """``COPY . .`` must not bake the virtualenv, the embedded database or .env into the image."""
     ignore = ROOT / ".dockerignore"
     assert ignore.exists(), "no .dockerignore: COPY . . copies .venv, .data and .env into the image"

@@ -5,14 +5,15 @@ that the database refuses and that nothing was written."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import psycopg2.errors
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -52,10 +53,10 @@ def snapshot(*tracked: type[models.Model]) -> dict[str, Any]:
     """Every row of each model, and the number of its history events."""
     state: dict[str, Any] = {}
     for model in tracked:
-        state[model._meta.label] = list(model.objects.order_by("pk").values())
+        state[model._meta.label] = list(model._default_manager.order_by("pk").values())
         events = event_model(model)
         if events is not None:
-            state[f"{model._meta.label} events"] = events.objects.count()
+            state[f"{model._meta.label} events"] = events._default_manager.count()
     return state
 
 
@@ -122,11 +123,11 @@ def quantity_values(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def reviewer() -> Any:
+def reviewer() -> User:
     return factories.UserFactory(username="reviewer")
 
 
-def make_verdict(claim: Claim, reviewer: Any, rating: str = Status.FALSE, **extra: Any) -> Verdict:
+def make_verdict(claim: Claim, reviewer: User, rating: str = Status.FALSE, **extra: Any) -> Verdict:
     return Verdict.objects.create(
         claim=claim, rating=rating, rationale="Checked against the map.", reviewer=reviewer, **extra
     )
@@ -151,7 +152,7 @@ def make_contradiction(first: Claim, second: Claim, **extra: Any) -> Contradicti
 PERIOD_REFUSED = (IntegrityError, DataError)
 
 
-def test_a_claim_whose_period_ends_before_it_starts_is_refused_on_insert():
+def test_a_claim_whose_period_ends_before_it_starts_is_refused_on_insert() -> None:
     with refused(Claim) as excinfo:
         Claim.objects.create(**claim_values(valid_from=dt.date(2020, 10, 23), valid_until=dt.date(2020, 10, 22)))
     assert db_cause(excinfo).diag.constraint_name == "claim_period_ordered"
@@ -159,7 +160,7 @@ def test_a_claim_whose_period_ends_before_it_starts_is_refused_on_insert():
         Claim.objects.create(**claim_values(valid_from=dt.date(2020, 10, 23), valid_until=dt.date(2020, 9, 1)))
 
 
-def test_moving_a_claims_period_end_before_its_start_is_refused_on_update():
+def test_moving_a_claims_period_end_before_its_start_is_refused_on_update() -> None:
     claim = Claim.objects.create(**claim_values())
 
     with refused(Claim, error=PERIOD_REFUSED):
@@ -170,14 +171,14 @@ def test_moving_a_claims_period_end_before_its_start_is_refused_on_update():
         execute("UPDATE claims_claim SET valid_from = '2020-11-01' WHERE id = %s", [claim.pk])
 
 
-def test_a_period_of_one_day_and_an_open_ended_period_are_accepted():
+def test_a_period_of_one_day_and_an_open_ended_period_are_accepted() -> None:
     one_day = Claim.objects.create(**claim_values())
     open_ended = Claim.objects.create(**claim_values(valid_until=None))
 
     assert one_day.pk and open_ended.pk
 
 
-def test_a_scan_run_cannot_finish_before_it_started():
+def test_a_scan_run_cannot_finish_before_it_started() -> None:
     run = ScanRun.objects.create()
 
     with refused(ScanRun):
@@ -192,7 +193,7 @@ def test_a_scan_run_cannot_finish_before_it_started():
     [(30, 20, 40), (10, 50, 40), (30, 20, 10), (None, 50, 40), (30, 20, None)],
     ids=["low above best", "best above high", "reversed range", "best above high, no low", "low above best, no high"],
 )
-def test_a_quantity_out_of_order_is_refused(low, best, high):
+def test_a_quantity_out_of_order_is_refused(low: int | None, best: int, high: int | None) -> None:
     values = quantity_values(
         quantity_low=None if low is None else Decimal(low),
         quantity_best=Decimal(best),
@@ -204,7 +205,7 @@ def test_a_quantity_out_of_order_is_refused(low, best, high):
     assert db_cause(excinfo).diag.constraint_name in {"claim_quantity_ordered", "claim_value_matches_type"}
 
 
-def test_a_quantity_cannot_be_updated_out_of_order():
+def test_a_quantity_cannot_be_updated_out_of_order() -> None:
     claim = Claim.objects.create(**quantity_values())
 
     with refused(Claim) as excinfo:
@@ -214,18 +215,18 @@ def test_a_quantity_cannot_be_updated_out_of_order():
         execute("UPDATE claims_claim SET quantity_high = 5 WHERE id = %s", [claim.pk])
 
 
-def test_a_single_figure_stored_as_its_own_range_is_accepted():
+def test_a_single_figure_stored_as_its_own_range_is_accepted() -> None:
     claim = Claim.objects.create(
         **quantity_values(quantity_low=Decimal(7), quantity_best=Decimal(7), quantity_high=Decimal(7))
     )
 
-    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (7, 7, 7)
+    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (Decimal(7), Decimal(7), Decimal(7))
 
 
 # --- The value matches the predicate's value type ------------------------------------
 
 
-def test_an_entity_predicate_given_a_quantity_is_refused():
+def test_an_entity_predicate_given_a_quantity_is_refused() -> None:
     values = claim_values(
         object_entity=None, quantity_low=Decimal(1), quantity_best=Decimal(1), quantity_high=Decimal(1)
     )
@@ -234,24 +235,24 @@ def test_an_entity_predicate_given_a_quantity_is_refused():
     assert db_cause(excinfo).diag.constraint_name == "claim_value_matches_type"
 
 
-def test_an_entity_predicate_given_both_an_object_and_a_quantity_is_refused():
+def test_an_entity_predicate_given_both_an_object_and_a_quantity_is_refused() -> None:
     values = claim_values(quantity_low=Decimal(1), quantity_best=Decimal(1), quantity_high=Decimal(1))
     with refused(Claim):
         Claim.objects.create(**values)
 
 
-def test_an_entity_predicate_without_an_object_is_refused():
+def test_an_entity_predicate_without_an_object_is_refused() -> None:
     with refused(Claim):
         Claim.objects.create(**claim_values(object_entity=None))
 
 
-def test_a_quantity_predicate_given_an_object_is_refused():
+def test_a_quantity_predicate_given_an_object_is_refused() -> None:
     with refused(Claim) as excinfo:
         Claim.objects.create(**quantity_values(object_entity=factories.EntityFactory()))
     assert db_cause(excinfo).diag.constraint_name == "claim_value_matches_type"
 
 
-def test_a_quantity_predicate_given_only_an_object_is_refused():
+def test_a_quantity_predicate_given_only_an_object_is_refused() -> None:
     values = quantity_values(
         object_entity=factories.EntityFactory(), quantity_low=None, quantity_best=None, quantity_high=None
     )
@@ -259,19 +260,19 @@ def test_a_quantity_predicate_given_only_an_object_is_refused():
         Claim.objects.create(**values)
 
 
-def test_a_text_predicate_without_text_is_refused():
+def test_a_text_predicate_without_text_is_refused() -> None:
     with refused(Claim) as excinfo:
         Claim.objects.create(**claim_values(predicate=predicate("losses"), object_entity=None, text_value=""))
     assert db_cause(excinfo).diag.constraint_name == "claim_value_matches_type"
 
 
-def test_a_predicate_without_a_value_given_text_is_refused():
+def test_a_predicate_without_a_value_given_text_is_refused() -> None:
     values = claim_values(predicate=predicate("collapsing"), object_entity=None, text_value="heavily")
     with refused(Claim):
         Claim.objects.create(**values)
 
 
-def test_each_value_type_is_accepted_with_the_value_it_expects():
+def test_each_value_type_is_accepted_with_the_value_it_expects() -> None:
     Claim.objects.create(**claim_values())
     Claim.objects.create(**quantity_values())
     Claim.objects.create(**claim_values(predicate=predicate("losses"), object_entity=None, text_value="heavy"))
@@ -280,7 +281,7 @@ def test_each_value_type_is_accepted_with_the_value_it_expects():
     assert sorted(Claim.objects.values_list("value_type", flat=True)) == ["entity", "none", "quantity", "text"]
 
 
-def test_a_claims_value_type_cannot_drift_from_its_predicates_even_in_raw_sql():
+def test_a_claims_value_type_cannot_drift_from_its_predicates_even_in_raw_sql() -> None:
     """The composite foreign key (predicate_id, value_type) refuses the row even when the
     values are made to fit the new type, so the value-type CHECK alone would pass it."""
     claim = Claim.objects.create(**claim_values())
@@ -300,14 +301,14 @@ def test_a_claims_value_type_cannot_drift_from_its_predicates_even_in_raw_sql():
     assert cause.diag.constraint_name == "claim_value_type_matches_predicate"
 
 
-def test_switching_a_claim_to_a_predicate_of_another_value_type_is_refused():
+def test_switching_a_claim_to_a_predicate_of_another_value_type_is_refused() -> None:
     claim = Claim.objects.create(**claim_values())
 
     with refused(Claim):
         Claim.objects.filter(pk=claim.pk).update(predicate=predicate("casualties"))
 
 
-def test_a_raw_insert_whose_value_type_disagrees_with_its_predicate_is_refused():
+def test_a_raw_insert_whose_value_type_disagrees_with_its_predicate_is_refused() -> None:
     claim = Claim.objects.create(**claim_values())
     casualties = predicate("casualties")
 
@@ -332,7 +333,7 @@ def test_a_raw_insert_whose_value_type_disagrees_with_its_predicate_is_refused()
     assert db_cause(excinfo).diag.constraint_name == "claim_value_type_matches_predicate"
 
 
-def test_changing_a_predicates_value_type_is_refused_while_claims_use_it():
+def test_changing_a_predicates_value_type_is_refused_while_claims_use_it() -> None:
     claim = Claim.objects.create(**claim_values())
     controlled_by = claim.predicate
 
@@ -342,7 +343,7 @@ def test_changing_a_predicates_value_type_is_refused_while_claims_use_it():
         execute("UPDATE claims_predicate SET value_type = 'text' WHERE id = %s", [controlled_by.pk])
 
 
-def test_a_predicate_nobody_has_used_can_change_its_value_type():
+def test_a_predicate_nobody_has_used_can_change_its_value_type() -> None:
     unused = Predicate.objects.create(slug="shelled-by", label="shelled by", value_type=Predicate.ValueType.ENTITY)
 
     Predicate.objects.filter(pk=unused.pk).update(value_type=Predicate.ValueType.TEXT)
@@ -366,7 +367,7 @@ def test_a_predicate_nobody_has_used_can_change_its_value_type():
         "  https://NEWS.example.org/war/aghband/?utm_campaign=x#top  ",
     ],
 )
-def test_a_source_url_is_unique_after_normalisation(variant):
+def test_a_source_url_is_unique_after_normalisation(variant: str) -> None:
     first = Source.objects.create(title="Aghband captured", url="https://news.example.org/war/aghband")
 
     with refused(Source) as excinfo:
@@ -376,21 +377,21 @@ def test_a_source_url_is_unique_after_normalisation(variant):
     assert first.url == "https://news.example.org/war/aghband"
 
 
-def test_a_source_url_is_stored_normalised():
+def test_a_source_url_is_stored_normalised() -> None:
     source = Source.objects.create(title="t", url="HTTPS://News.Example.org/a/b/?utm_source=x&z=1&a=2#frag")
 
     stored = fetch_one("SELECT url FROM sources_source WHERE id = %s", [source.pk])[0]
     assert stored == "https://news.example.org/a/b?a=2&z=1"
 
 
-def test_a_lookup_by_any_form_of_the_url_finds_the_normalised_source():
+def test_a_lookup_by_any_form_of_the_url_finds_the_normalised_source() -> None:
     source = Source.objects.create(title="t", url="https://news.example.org/war/aghband")
 
     assert Source.objects.get(url="HTTPS://NEWS.example.org/war/aghband/?utm_source=tw#x") == source
     assert list(Source.objects.filter(url__in=["https://news.example.org/war/aghband/"])) == [source]
 
 
-def test_updating_a_source_to_another_sources_url_in_another_form_is_refused():
+def test_updating_a_source_to_another_sources_url_in_another_form_is_refused() -> None:
     Source.objects.create(title="first", url="https://news.example.org/a")
     second = Source.objects.create(title="second", url="https://news.example.org/b")
 
@@ -409,7 +410,7 @@ def test_updating_a_source_to_another_sources_url_in_another_form_is_refused():
         "ftp://news.example.org/a",
     ],
 )
-def test_raw_sql_cannot_store_a_url_that_is_not_normalised(unnormalised):
+def test_raw_sql_cannot_store_a_url_that_is_not_normalised(unnormalised: str) -> None:
     """Raw SQL skips the field's normalisation, so the table's CHECK must refuse any URL
     that is not in the one normalised form; otherwise two forms of one URL could coexist."""
     with refused(Source):
@@ -423,7 +424,7 @@ def test_raw_sql_cannot_store_a_url_that_is_not_normalised(unnormalised):
         )
 
 
-def test_many_sources_may_have_no_url():
+def test_many_sources_may_have_no_url() -> None:
     Source.objects.create(title="An interview on state television", url=None)
     Source.objects.create(title="A leaflet", url="")
     Source.objects.create(title="A radio report")
@@ -441,7 +442,7 @@ def pair() -> tuple[Claim, Claim]:
     return first, second
 
 
-def test_a_contradiction_pair_is_stored_once(pair):
+def test_a_contradiction_pair_is_stored_once(pair: tuple[Claim, Claim]) -> None:
     first, second = pair
     make_contradiction(first, second)
 
@@ -450,7 +451,7 @@ def test_a_contradiction_pair_is_stored_once(pair):
     assert db_cause(excinfo).diag.constraint_name == "contradiction_pair_unique"
 
 
-def test_the_same_pair_in_the_other_order_is_refused(pair):
+def test_the_same_pair_in_the_other_order_is_refused(pair: tuple[Claim, Claim]) -> None:
     first, second = pair
     make_contradiction(first, second)
 
@@ -468,7 +469,7 @@ def test_the_same_pair_in_the_other_order_is_refused(pair):
     assert Contradiction.objects.count() == 1
 
 
-def test_a_pair_stored_in_descending_order_is_refused_so_each_pair_has_one_form(pair):
+def test_a_pair_stored_in_descending_order_is_refused_so_each_pair_has_one_form(pair: tuple[Claim, Claim]) -> None:
     first, second = pair
 
     with refused(Contradiction) as excinfo:
@@ -476,14 +477,14 @@ def test_a_pair_stored_in_descending_order_is_refused_so_each_pair_has_one_form(
     assert db_cause(excinfo).diag.constraint_name == "contradiction_pair_ordered"
 
 
-def test_a_claim_cannot_contradict_itself(pair):
+def test_a_claim_cannot_contradict_itself(pair: tuple[Claim, Claim]) -> None:
     first, _ = pair
 
     with refused(Contradiction):
         make_contradiction(first, first)
 
 
-def test_a_dismissal_without_a_reason_is_refused(pair):
+def test_a_dismissal_without_a_reason_is_refused(pair: tuple[Claim, Claim]) -> None:
     contradiction = make_contradiction(*pair)
 
     with refused(Contradiction) as excinfo:
@@ -491,7 +492,7 @@ def test_a_dismissal_without_a_reason_is_refused(pair):
     assert db_cause(excinfo).diag.constraint_name == "contradiction_dismissal_has_reason"
 
 
-def test_a_resolution_without_the_verdict_that_settled_it_is_refused(pair):
+def test_a_resolution_without_the_verdict_that_settled_it_is_refused(pair: tuple[Claim, Claim]) -> None:
     contradiction = make_contradiction(*pair)
 
     with refused(Contradiction):
@@ -514,7 +515,7 @@ def _our_models() -> list[type[models.Model]]:
     return found
 
 
-def _choices_of(field: models.Field) -> Any:
+def _choices_of(field: models.Field[Any, Any]) -> Any:
     """The choices a column is limited to: its own, or for an array, its elements'."""
     from django.contrib.postgres.fields import ArrayField
 
@@ -529,7 +530,7 @@ CHOICE_FIELDS = [
 ]
 
 
-def test_the_choice_columns_are_found():
+def test_the_choice_columns_are_found() -> None:
     """Guards the loop below against silently testing nothing."""
     found = {param.id for param in CHOICE_FIELDS}
     assert {
@@ -548,7 +549,7 @@ def test_the_choice_columns_are_found():
 
 
 @pytest.fixture
-def one_of_each(reviewer) -> dict[type[models.Model], models.Model]:
+def one_of_each(reviewer: User) -> dict[type[models.Model], models.Model]:
     """One row of every model that has a choice column."""
     claim = Claim.objects.create(**claim_values())
     other = Claim.objects.create(**claim_values(subject=claim.subject, polarity=Claim.Polarity.DENIES))
@@ -572,7 +573,7 @@ def one_of_each(reviewer) -> dict[type[models.Model], models.Model]:
     return rows
 
 
-def _invalid_value(field: models.Field) -> Any:
+def _invalid_value(field: models.Field[Any, Any]) -> Any:
     from django.contrib.postgres.fields import ArrayField
 
     if isinstance(field, ArrayField):
@@ -587,10 +588,12 @@ def _invalid_value(field: models.Field) -> Any:
 
 
 @pytest.mark.parametrize(("model", "field_name"), CHOICE_FIELDS)
-def test_a_choice_column_refuses_a_value_outside_its_choices(model, field_name, one_of_each):
+def test_a_choice_column_refuses_a_value_outside_its_choices(
+    model: type[models.Model], field_name: str, one_of_each: dict[type[models.Model], models.Model]
+) -> None:
     assert model in one_of_each, f"add a row of {model.__name__} to the one_of_each fixture"
     row = one_of_each[model]
-    field = model._meta.get_field(field_name)
+    field = cast("models.Field[Any, Any]", model._meta.get_field(field_name))  # a concrete field
     table, column = model._meta.db_table, field.column
     bad = _invalid_value(field)
 
@@ -620,18 +623,18 @@ def test_a_choice_column_refuses_a_value_outside_its_choices(model, field_name, 
 
 
 @pytest.fixture
-def verdict(reviewer) -> Verdict:
+def verdict(reviewer: User) -> Verdict:
     return make_verdict(Claim.objects.create(**claim_values()), reviewer)
 
 
-def test_a_verdicts_rating_cannot_be_changed(verdict):
+def test_a_verdicts_rating_cannot_be_changed(verdict: Verdict) -> None:
     with refused(Verdict, Claim, match="append-only"):
         Verdict.objects.filter(pk=verdict.pk).update(rating=Status.TRUE)
     with refused(Verdict, Claim, match="append-only"):
         execute("UPDATE claims_verdict SET rating = 'true' WHERE id = %s", [verdict.pk])
 
 
-def test_a_verdicts_rationale_reviewer_and_time_cannot_be_changed(verdict, superuser):
+def test_a_verdicts_rationale_reviewer_and_time_cannot_be_changed(verdict: Verdict, superuser: User) -> None:
     with refused(Verdict):
         Verdict.objects.filter(pk=verdict.pk).update(rationale="On second thoughts")
     with refused(Verdict):
@@ -640,20 +643,20 @@ def test_a_verdicts_rationale_reviewer_and_time_cannot_be_changed(verdict, super
         Verdict.objects.filter(pk=verdict.pk).update(recorded_at=dt.datetime(2019, 1, 1, tzinfo=dt.UTC))
 
 
-def test_a_verdict_cannot_be_changed_through_save(verdict):
+def test_a_verdict_cannot_be_changed_through_save(verdict: Verdict) -> None:
     verdict.rating = Status.TRUE
     with refused(Verdict):
         verdict.save()
 
 
-def test_a_verdict_cannot_be_deleted(verdict):
+def test_a_verdict_cannot_be_deleted(verdict: Verdict) -> None:
     with refused(Verdict, Claim, error=DatabaseError, match="Cannot delete"):
         Verdict.objects.filter(pk=verdict.pk).delete()
     with refused(Verdict, Claim, error=DatabaseError, match="Cannot delete"):
         execute("DELETE FROM claims_verdict WHERE id = %s", [verdict.pk])
 
 
-def test_a_verdict_can_be_published_once(verdict):
+def test_a_verdict_can_be_published_once(verdict: Verdict) -> None:
     first = timezone.now()
     Verdict.objects.filter(pk=verdict.pk).update(published_at=first)
 
@@ -665,12 +668,12 @@ def test_a_verdict_can_be_published_once(verdict):
     assert verdict.published_at == first
 
 
-def test_publishing_cannot_smuggle_in_another_change(verdict):
+def test_publishing_cannot_smuggle_in_another_change(verdict: Verdict) -> None:
     with refused(Verdict, match="append-only"):
         Verdict.objects.filter(pk=verdict.pk).update(published_at=timezone.now(), rating=Status.TRUE)
 
 
-def test_a_verdicts_evidence_cannot_be_changed_or_removed(verdict):
+def test_a_verdicts_evidence_cannot_be_changed_or_removed(verdict: Verdict) -> None:
     link = VerdictEvidence.objects.create(verdict=verdict, source=factories.SourceFactory())
 
     with refused(VerdictEvidence, error=DatabaseError):
@@ -682,7 +685,7 @@ def test_a_verdicts_evidence_cannot_be_changed_or_removed(verdict):
 # --- Claims and contradictions are never deleted -------------------------------------
 
 
-def test_a_claim_cannot_be_deleted():
+def test_a_claim_cannot_be_deleted() -> None:
     claim = Claim.objects.create(**claim_values())
     ClaimSource.objects.create(claim=claim, source=factories.SourceFactory(), excerpt="Aghband was liberated")
 
@@ -695,7 +698,7 @@ def test_a_claim_cannot_be_deleted():
         execute("DELETE FROM claims_claim WHERE id = %s", [claim.pk])
 
 
-def test_a_contradiction_cannot_be_deleted(pair):
+def test_a_contradiction_cannot_be_deleted(pair: tuple[Claim, Claim]) -> None:
     contradiction = make_contradiction(*pair)
 
     with refused(Contradiction, error=DatabaseError, match="Cannot delete"):
@@ -704,22 +707,22 @@ def test_a_contradiction_cannot_be_deleted(pair):
         execute("DELETE FROM claims_contradiction WHERE id = %s", [contradiction.pk])
 
 
-def test_history_events_cannot_be_rewritten_or_deleted():
+def test_history_events_cannot_be_rewritten_or_deleted() -> None:
     claim = Claim.objects.create(**claim_values())
     events = event_model(Claim)
     assert events is not None
-    event = events.objects.get(pgh_obj_id=claim.pk, pgh_label="insert")
+    event = events._default_manager.get(pgh_obj_id=claim.pk, pgh_label="insert")
 
     with refused(events, error=DatabaseError):
-        events.objects.filter(pk=event.pk).update(statement="Nothing was said")
+        events._default_manager.filter(pk=event.pk).update(statement="Nothing was said")
     with refused(events, error=DatabaseError):
-        events.objects.filter(pk=event.pk).delete()
+        events._default_manager.filter(pk=event.pk).delete()
 
 
 # --- A claim's status is its latest verdict -------------------------------------------
 
 
-def test_a_claims_status_follows_its_latest_verdict(reviewer):
+def test_a_claims_status_follows_its_latest_verdict(reviewer: User) -> None:
     claim = Claim.objects.create(**claim_values())
     assert claim.status == Status.UNRATED
 
@@ -731,7 +734,7 @@ def test_a_claims_status_follows_its_latest_verdict(reviewer):
     assert claim.verdicts.count() == 3
 
 
-def test_a_verdict_inserted_in_raw_sql_still_sets_the_claims_status(reviewer):
+def test_a_verdict_inserted_in_raw_sql_still_sets_the_claims_status(reviewer: User) -> None:
     claim = Claim.objects.create(**claim_values())
     make_verdict(claim, reviewer, rating=Status.UNPROVEN)
 
@@ -748,7 +751,7 @@ def test_a_verdict_inserted_in_raw_sql_still_sets_the_claims_status(reviewer):
     assert (claim.status, claim.current_verdict_id) == (Status.TRUE, verdict_id)
 
 
-def test_a_backdated_verdict_does_not_override_a_later_one(reviewer):
+def test_a_backdated_verdict_does_not_override_a_later_one(reviewer: User) -> None:
     claim = Claim.objects.create(**claim_values())
     current = make_verdict(claim, reviewer, rating=Status.FALSE)
 
@@ -764,7 +767,7 @@ def test_a_backdated_verdict_does_not_override_a_later_one(reviewer):
     assert (claim.status, claim.current_verdict_id) == (Status.FALSE, current.pk)
 
 
-def test_a_verdict_for_one_claim_leaves_other_claims_alone(reviewer):
+def test_a_verdict_for_one_claim_leaves_other_claims_alone(reviewer: User) -> None:
     claim = Claim.objects.create(**claim_values())
     other = Claim.objects.create(**claim_values())
 
@@ -774,7 +777,7 @@ def test_a_verdict_for_one_claim_leaves_other_claims_alone(reviewer):
     assert (other.status, other.current_verdict_id) == (Status.UNRATED, None)
 
 
-def test_a_claims_status_cannot_be_written_to_disagree_with_its_latest_verdict(reviewer):
+def test_a_claims_status_cannot_be_written_to_disagree_with_its_latest_verdict(reviewer: User) -> None:
     """The status is kept in one place, by the verdict trigger; a direct write that makes
     it disagree with the verdict history must be refused."""
     claim = Claim.objects.create(**claim_values())
@@ -790,7 +793,7 @@ def test_a_claims_status_cannot_be_written_to_disagree_with_its_latest_verdict(r
 
 
 @pytest.fixture
-def tracked_rows(reviewer) -> dict[type[models.Model], models.Model]:
+def tracked_rows(reviewer: User) -> dict[type[models.Model], models.Model]:
     claim = Claim.objects.create(**claim_values())
     other = Claim.objects.create(**claim_values(subject=claim.subject, polarity=Claim.Polarity.DENIES))
     source = factories.SourceFactory()
@@ -806,6 +809,9 @@ def tracked_rows(reviewer) -> dict[type[models.Model], models.Model]:
 
 
 # (model, column, new value): one change each table accepts.
+Tracked = (
+    type[Party] | type[Source] | type[Entity] | type[Claim] | type[ClaimSource] | type[Contradiction] | type[Verdict]
+)
 CHANGES = [
     pytest.param(Party, "description", "Speaks for the government", id="party"),
     pytest.param(Source, "title", "Retitled", id="source"),
@@ -820,11 +826,13 @@ CHANGES = [
 def _update_events(model: type[models.Model], pk: int) -> list[Any]:
     events = event_model(model)
     assert events is not None, f"{model.__name__} has no history table"
-    return list(events.objects.filter(pgh_obj_id=pk, pgh_label="update").order_by("pgh_id"))
+    return list(events._default_manager.filter(pgh_obj_id=pk, pgh_label="update").order_by("pgh_id"))
 
 
 @pytest.mark.parametrize(("model", "column", "value"), CHANGES)
-def test_a_bulk_update_is_recorded_in_history(model, column, value, tracked_rows):
+def test_a_bulk_update_is_recorded_in_history(
+    model: Tracked, column: str, value: object, tracked_rows: dict[type[models.Model], models.Model]
+) -> None:
     row = tracked_rows[model]
     before = len(_update_events(model, row.pk))
 
@@ -836,7 +844,9 @@ def test_a_bulk_update_is_recorded_in_history(model, column, value, tracked_rows
 
 
 @pytest.mark.parametrize(("model", "column", "value"), CHANGES)
-def test_a_raw_sql_update_is_recorded_in_history(model, column, value, tracked_rows):
+def test_a_raw_sql_update_is_recorded_in_history(
+    model: Tracked, column: str, value: object, tracked_rows: dict[type[models.Model], models.Model]
+) -> None:
     row = tracked_rows[model]
     before = len(_update_events(model, row.pk))
 
@@ -847,17 +857,19 @@ def test_a_raw_sql_update_is_recorded_in_history(model, column, value, tracked_r
     assert getattr(events[-1], column) == value
 
 
-def test_history_keeps_what_a_claim_said_before_it_was_changed():
+def test_history_keeps_what_a_claim_said_before_it_was_changed() -> None:
     claim = Claim.objects.create(**claim_values(statement="Azerbaijan controls Aghband"))
     Claim.objects.filter(pk=claim.pk).update(statement="Azerbaijan controls Aghband and the border")
 
     events = event_model(Claim)
     assert events is not None
-    statements = list(events.objects.filter(pgh_obj_id=claim.pk).order_by("pgh_id").values_list("statement", flat=True))
+    statements = list(
+        events._default_manager.filter(pgh_obj_id=claim.pk).order_by("pgh_id").values_list("statement", flat=True)
+    )
     assert statements == ["Azerbaijan controls Aghband", "Azerbaijan controls Aghband and the border"]
 
 
-def test_history_records_the_acting_user_given_in_context(analyst):
+def test_history_records_the_acting_user_given_in_context(analyst: User) -> None:
     import pghistory
 
     claim = Claim.objects.create(**claim_values())
@@ -871,7 +883,7 @@ def test_history_records_the_acting_user_given_in_context(analyst):
 # --- Text limits (an oversized text cannot reach the full-text index) -------------------
 
 
-def test_a_claims_texts_over_their_limits_are_refused_in_raw_sql():
+def test_a_claims_texts_over_their_limits_are_refused_in_raw_sql() -> None:
     claim = Claim.objects.create(**claim_values())
     for column, limit, constraint in [
         ("statement", 2000, "claim_statement_length"),
@@ -883,13 +895,13 @@ def test_a_claims_texts_over_their_limits_are_refused_in_raw_sql():
         execute(f"UPDATE claims_claim SET {column} = repeat('x', %s) WHERE id = %s", [limit, claim.pk])
 
 
-def test_a_text_value_over_its_limit_is_refused_on_insert():
+def test_a_text_value_over_its_limit_is_refused_on_insert() -> None:
     with refused(Claim) as excinfo:
         Claim.objects.create(**claim_values(predicate=predicate("losses"), object_entity=None, text_value="t" * 2001))
     assert db_cause(excinfo).diag.constraint_name == "claim_text_value_length"
 
 
-def test_an_oversized_excerpt_is_refused_in_raw_sql():
+def test_an_oversized_excerpt_is_refused_in_raw_sql() -> None:
     claim = Claim.objects.create(**claim_values())
     source = factories.SourceFactory()
     with refused(ClaimSource) as excinfo:
@@ -901,7 +913,7 @@ def test_an_oversized_excerpt_is_refused_in_raw_sql():
     assert db_cause(excinfo).diag.constraint_name == "claimsource_excerpt_length"
 
 
-def test_an_oversized_rationale_is_refused_in_raw_sql(reviewer):
+def test_an_oversized_rationale_is_refused_in_raw_sql(reviewer: User) -> None:
     claim = Claim.objects.create(**claim_values())
     with refused(Verdict, Claim) as excinfo:
         execute(
@@ -913,7 +925,7 @@ def test_an_oversized_rationale_is_refused_in_raw_sql(reviewer):
 
 
 @pytest.mark.parametrize("model", [Entity, Party], ids=["entity", "party"])
-def test_more_than_fifty_aliases_are_refused(model):
+def test_more_than_fifty_aliases_are_refused(model: type[Entity] | type[Party]) -> None:
     row = factories.EntityFactory() if model is Entity else factories.PartyFactory()
     with refused(model) as excinfo:
         model.objects.filter(pk=row.pk).update(aliases=[f"Alias {n}" for n in range(51)])
@@ -932,9 +944,11 @@ def test_more_than_fifty_aliases_are_refused(model):
         ("claims_claimsource", "locator", 101),
     ],
 )
-def test_names_titles_and_locators_over_their_limits_are_refused_in_raw_sql(table, column, length):
+def test_names_titles_and_locators_over_their_limits_are_refused_in_raw_sql(
+    table: str, column: str, length: int
+) -> None:
     """These are varchar(n): the column type itself refuses a longer value."""
-    rows = {
+    rows: dict[str, Callable[[], models.Model]] = {
         "claims_entity": factories.EntityFactory,
         "sources_party": factories.PartyFactory,
         "claims_predicate": lambda: predicate("losses"),
@@ -952,7 +966,7 @@ def test_names_titles_and_locators_over_their_limits_are_refused_in_raw_sql(tabl
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_ending_in_the_year_9999_is_refused_in_raw_sql(precision):
+def test_a_period_ending_in_the_year_9999_is_refused_in_raw_sql(precision: str) -> None:
     claim = Claim.objects.create(**claim_values())
     with refused(Claim) as excinfo:
         execute(
@@ -962,7 +976,7 @@ def test_a_period_ending_in_the_year_9999_is_refused_in_raw_sql(precision):
     assert db_cause(excinfo).diag.constraint_name == "claim_valid_until_representable"
 
 
-def test_a_period_or_assertion_outside_years_1_to_9998_is_refused_in_raw_sql():
+def test_a_period_or_assertion_outside_years_1_to_9998_is_refused_in_raw_sql() -> None:
     claim = Claim.objects.create(**claim_values(valid_until=None))
     for sql, constraint in [
         ("valid_from = '9999-01-01'", "claim_valid_from_representable"),
@@ -975,7 +989,7 @@ def test_a_period_or_assertion_outside_years_1_to_9998_is_refused_in_raw_sql():
         assert db_cause(excinfo).diag.constraint_name == constraint, sql
 
 
-def test_the_first_and_last_representable_days_are_accepted():
+def test_the_first_and_last_representable_days_are_accepted() -> None:
     first = Claim.objects.create(
         **claim_values(
             asserted_at=dt.datetime(1, 1, 1, tzinfo=dt.UTC), valid_from=dt.date(1, 1, 1), valid_until=dt.date(1, 1, 1)
@@ -994,7 +1008,7 @@ def test_the_first_and_last_representable_days_are_accepted():
 
 
 @pytest.mark.parametrize("column", ["published_at", "retrieved_at"])
-def test_a_source_dated_outside_years_1_to_9998_is_refused_in_raw_sql(column):
+def test_a_source_dated_outside_years_1_to_9998_is_refused_in_raw_sql(column: str) -> None:
     source = factories.SourceFactory()
     for moment in ("9999-06-01T00:00:00Z", "0001-06-01T00:00:00Z BC"):
         with refused(Source) as excinfo:

@@ -86,7 +86,7 @@ def scan() -> None:
     detection.contradiction_scan(triggered_by="test")
 
 
-def test_concurrent_scans_and_checks_make_exactly_one_row_per_pair(migration_data):
+def test_concurrent_scans_and_checks_make_exactly_one_row_per_pair(migration_data: None) -> None:
     war = make_war()
     claims = lay_out_claims(war)
 
@@ -97,10 +97,11 @@ def test_concurrent_scans_and_checks_make_exactly_one_row_per_pair(migration_dat
     assert len({(a, b) for a, b, _ in rows}) == len(rows)
     assert {state for _, _, state in rows} == {"open"}
     final = detection.contradiction_scan(triggered_by="test")
+    assert final is not None
     assert (final.flags_opened, final.flags_closed, final.flags_reopened) == (0, 0, 0)
 
 
-def test_concurrent_work_after_an_edit_closes_and_reopens_the_same_rows(migration_data):
+def test_concurrent_work_after_an_edit_closes_and_reopens_the_same_rows(migration_data: None) -> None:
     war = make_war()
     claims = lay_out_claims(war)
     detection.contradiction_scan(triggered_by="test")

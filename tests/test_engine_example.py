@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 
@@ -29,7 +31,7 @@ EXPECTED = {
 
 
 @pytest.fixture
-def example(db):
+def example(db: Any) -> None:
     call_command("load_example", verbosity=0)
 
 
@@ -46,14 +48,15 @@ def flagged() -> dict[str, tuple[str, str, set[str]]]:
     }
 
 
-def test_the_scan_flags_every_disagreement_in_the_article_and_nothing_else(example):
+def test_the_scan_flags_every_disagreement_in_the_article_and_nothing_else(example: None) -> None:
     run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
 
     assert flagged() == EXPECTED
     assert run.flags_opened == len(EXPECTED)
 
 
-def test_the_checks_a_worker_runs_after_loading_flag_the_same_as_the_scan(example):
+def test_the_checks_a_worker_runs_after_loading_flag_the_same_as_the_scan(example: None) -> None:
     # What the worker does once load_example commits: check each claim, apply each verdict.
     for claim_id in Claim.objects.order_by("id").values_list("id", flat=True):
         detection.claim_check(claim_id=claim_id)
@@ -62,10 +65,11 @@ def test_the_checks_a_worker_runs_after_loading_flag_the_same_as_the_scan(exampl
 
     assert flagged() == EXPECTED
     run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
     assert (run.flags_opened, run.flags_closed, run.flags_reopened, run.flags_resolved) == (0, 0, 0, 0)
 
 
-def test_hadrut_is_explained_and_resolved_by_the_verdict_that_rated_the_denial_false(example):
+def test_hadrut_is_explained_and_resolved_by_the_verdict_that_rated_the_denial_false(example: None) -> None:
     detection.contradiction_scan(triggered_by="test")
 
     flag = Contradiction.objects.get(claim_a__subject__name="Hadrut")
@@ -79,7 +83,7 @@ def test_hadrut_is_explained_and_resolved_by_the_verdict_that_rated_the_denial_f
     assert denial.status == "false"
 
 
-def test_the_other_disagreements_wait_open_for_a_reviewer(example):
+def test_the_other_disagreements_wait_open_for_a_reviewer(example: None) -> None:
     detection.contradiction_scan(triggered_by="test")
 
     assert set(Contradiction.objects.open().values_list("claim_a__subject__name", flat=True)) == set(EXPECTED) - {
@@ -88,7 +92,7 @@ def test_the_other_disagreements_wait_open_for_a_reviewer(example):
     assert not Contradiction.objects.integrity_alerts().exists()
 
 
-def test_aghband_changing_hands_is_history_and_the_two_capture_reports_agree(example):
+def test_aghband_changing_hands_is_history_and_the_two_capture_reports_agree(example: None) -> None:
     detection.contradiction_scan(triggered_by="test")
 
     # Held by the Armenian side until 22 October, by Azerbaijan from the 23rd; and South

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -16,7 +17,7 @@ from tests.factories import predicate
 
 
 @pytest.fixture
-def war(db):
+def war(db: Any) -> War:
     return make_war()
 
 
@@ -47,7 +48,7 @@ def grow_the_table(war: War, *, claims: int) -> None:
         cursor.execute("ANALYZE claims_claim")
 
 
-def test_the_incremental_check_makes_as_many_queries_on_a_large_table_as_on_a_small_one(war: War):
+def test_the_incremental_check_makes_as_many_queries_on_a_large_table_as_on_a_small_one(war: War) -> None:
     war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     first_denial = war.claim(by=war.am_mod, value=war.az, denies=True)
     with CaptureQueriesContext(connection) as small:
@@ -65,7 +66,7 @@ def test_the_incremental_check_makes_as_many_queries_on_a_large_table_as_on_a_sm
     assert len(large) == len(small) == 5
 
 
-def test_the_incremental_check_reads_the_claims_through_an_index_not_the_whole_table(war: War):
+def test_the_incremental_check_reads_the_claims_through_an_index_not_the_whole_table(war: War) -> None:
     grow_the_table(war, claims=3000)
     claim = war.claim(by=war.am_mod, value=war.az, denies=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,14 +15,14 @@ from tests.engine_fixtures import D, War, check, flag_of, make_war, pairs, singl
 
 
 @pytest.fixture
-def war(db):
+def war(db: Any) -> War:
     return make_war()
 
 
 # --- Negation -------------------------------------------------------------------------
 
 
-def test_a_denial_of_what_another_party_affirms_is_a_negation_dispute(war: War):
+def test_a_denial_of_what_another_party_affirms_is_a_negation_dispute(war: War) -> None:
     said = war.claim(by=war.aliyev, value=war.az)
     denied = war.claim(by=war.am_mod, value=war.az, denies=True)
 
@@ -33,7 +34,7 @@ def test_a_denial_of_what_another_party_affirms_is_a_negation_dispute(war: War):
     assert (flag.rule, flag.rule_version) == ("negation", detection.RULE_VERSION)
 
 
-def test_the_explanation_is_a_sentence_a_journalist_could_paste(war: War):
+def test_the_explanation_is_a_sentence_a_journalist_could_paste(war: War) -> None:
     aliyev = war.claim(by=war.az_mod, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     denial = war.claim(by=war.am_mod, value=war.az, denies=True)
 
@@ -46,7 +47,7 @@ def test_the_explanation_is_a_sentence_a_journalist_could_paste(war: War):
     )
 
 
-def test_the_earlier_period_comes_first_in_the_explanation_whichever_claim_was_logged_first(war: War):
+def test_the_earlier_period_comes_first_in_the_explanation_whichever_claim_was_logged_first(war: War) -> None:
     denial = war.claim(by=war.am_mod, value=war.az, denies=True)
     aliyev = war.claim(by=war.az_mod, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
 
@@ -58,7 +59,7 @@ def test_the_earlier_period_comes_first_in_the_explanation_whichever_claim_was_l
     )
 
 
-def test_a_denied_state_without_a_value_is_a_negation(war: War):
+def test_a_denied_state_without_a_value_is_a_negation(war: War) -> None:
     lines = factories.EntityFactory(name="Southern defence lines")
     collapsing = war.claim(by=war.south_front, subject=lines, predicate_slug="collapsing")
     denial = war.claim(by=war.am_mod, subject=lines, predicate_slug="collapsing", denies=True)
@@ -71,7 +72,7 @@ def test_a_denied_state_without_a_value_is_a_negation(war: War):
     )
 
 
-def test_denying_another_value_than_the_one_affirmed_is_no_contradiction(war: War):
+def test_denying_another_value_than_the_one_affirmed_is_no_contradiction(war: War) -> None:
     war.claim(by=war.aliyev, value=war.az)
     denial = war.claim(by=war.am_mod, value=war.am, denies=True)
 
@@ -80,7 +81,7 @@ def test_denying_another_value_than_the_one_affirmed_is_no_contradiction(war: Wa
     assert pairs() == set()
 
 
-def test_two_denials_never_contradict(war: War):
+def test_two_denials_never_contradict(war: War) -> None:
     first = war.claim(by=war.aliyev, value=war.am, denies=True)
     second = war.claim(by=war.am_mod, value=war.az, denies=True)
 
@@ -92,7 +93,7 @@ def test_two_denials_never_contradict(war: War):
 # --- Conflicting value ----------------------------------------------------------------
 
 
-def test_two_controllers_of_one_place_at_one_time_are_a_conflicting_value(war: War):
+def test_two_controllers_of_one_place_at_one_time_are_a_conflicting_value(war: War) -> None:
     azerbaijani = war.claim(by=war.aliyev, value=war.az)
     armenian = war.claim(by=war.am_mod, value=war.artsakh)
 
@@ -105,7 +106,7 @@ def test_two_controllers_of_one_place_at_one_time_are_a_conflicting_value(war: W
     )
 
 
-def test_different_values_of_a_predicate_that_allows_several_do_not_conflict(war: War):
+def test_different_values_of_a_predicate_that_allows_several_do_not_conflict(war: War) -> None:
     # Forces can be present near two places at once: "present near" is not single-valued.
     forces = factories.EntityFactory(name="Azerbaijani Armed Forces")
     war.claim(by=war.south_front, subject=forces, predicate_slug="present-near", value=war.hadrut)
@@ -116,7 +117,7 @@ def test_different_values_of_a_predicate_that_allows_several_do_not_conflict(war
     assert pairs() == set()
 
 
-def test_text_values_conflict_unless_they_differ_only_in_case_and_accents(war: War):
+def test_text_values_conflict_unless_they_differ_only_in_case_and_accents(war: War) -> None:
     status = single_valued_text_predicate()
     calm = war.claim(by=war.aliyev, predicate_slug=status.slug, value="Calme")
     same = war.claim(by=war.az_mod, predicate_slug=status.slug, value="calmé")
@@ -134,7 +135,7 @@ def test_text_values_conflict_unless_they_differ_only_in_case_and_accents(war: W
 # --- Quantity mismatch ----------------------------------------------------------------
 
 
-def test_casualty_ranges_that_do_not_overlap_are_a_quantity_mismatch(war: War):
+def test_casualty_ranges_that_do_not_overlap_are_a_quantity_mismatch(war: War) -> None:
     low = war.claim(by=war.aliyev, predicate_slug="casualties", value=(Decimal(10), Decimal(12), Decimal(15)))
     high = war.claim(by=war.am_mod, predicate_slug="casualties", value=(Decimal(40), Decimal(50), Decimal(60)))
 
@@ -147,7 +148,7 @@ def test_casualty_ranges_that_do_not_overlap_are_a_quantity_mismatch(war: War):
     )
 
 
-def test_casualty_ranges_that_overlap_are_compatible(war: War):
+def test_casualty_ranges_that_overlap_are_compatible(war: War) -> None:
     war.claim(by=war.aliyev, predicate_slug="casualties", value=(Decimal(10), Decimal(12), Decimal(40)))
     other = war.claim(by=war.am_mod, predicate_slug="casualties", value=(Decimal(40), Decimal(50), Decimal(60)))
 
@@ -156,7 +157,7 @@ def test_casualty_ranges_that_overlap_are_compatible(war: War):
     assert pairs() == set()
 
 
-def test_denying_the_very_figure_another_party_gives_is_a_negation(war: War):
+def test_denying_the_very_figure_another_party_gives_is_a_negation(war: War) -> None:
     given = war.claim(by=war.aliyev, predicate_slug="settlements-lost", value=21)
     denied = war.claim(by=war.am_mod, predicate_slug="settlements-lost", value=21, denies=True)
 
@@ -168,7 +169,7 @@ def test_denying_the_very_figure_another_party_gives_is_a_negation(war: War):
 # --- What is compared -----------------------------------------------------------------
 
 
-def test_claims_that_agree_are_not_flagged(war: War):
+def test_claims_that_agree_are_not_flagged(war: War) -> None:
     first = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     second = war.claim(by=war.south_front, value=war.az)
     third = war.claim(by=war.am_mod, value=war.am, denies=True)
@@ -178,7 +179,7 @@ def test_claims_that_agree_are_not_flagged(war: War):
     assert pairs() == set()
 
 
-def test_claims_about_other_places_or_predicates_are_not_compared(war: War):
+def test_claims_about_other_places_or_predicates_are_not_compared(war: War) -> None:
     war.claim(by=war.aliyev, value=war.az)
     war.claim(by=war.am_mod, subject=war.fuzuli, value=war.az, denies=True)
     other = war.claim(by=war.am_mod, predicate_slug="captured-by", value=war.az, denies=True)
@@ -188,7 +189,7 @@ def test_claims_about_other_places_or_predicates_are_not_compared(war: War):
     assert pairs() == set()
 
 
-def test_one_side_contradicting_itself_is_a_self_contradiction(war: War):
+def test_one_side_contradicting_itself_is_a_self_contradiction(war: War) -> None:
     # The leader and the ministry are both Azerbaijan's side.
     leader = war.claim(by=war.aliyev, value=war.az)
     ministry = war.claim(by=war.az_mod, value=war.az, denies=True)
@@ -201,7 +202,7 @@ def test_one_side_contradicting_itself_is_a_self_contradiction(war: War):
     assert flag_of(leader, again).relation == Contradiction.Relation.SELF  # one party
 
 
-def test_claims_of_unrelated_parties_make_a_dispute(war: War):
+def test_claims_of_unrelated_parties_make_a_dispute(war: War) -> None:
     outlet = war.claim(by=war.south_front, value=war.az)
     ministry = war.claim(by=war.az_mod, value=war.az, denies=True)
 
@@ -210,7 +211,7 @@ def test_claims_of_unrelated_parties_make_a_dispute(war: War):
     assert flag_of(outlet, ministry).relation == Contradiction.Relation.DISPUTE
 
 
-def test_a_retracted_claim_contradicts_nothing(war: War):
+def test_a_retracted_claim_contradicts_nothing(war: War) -> None:
     said = war.claim(by=war.aliyev, value=war.az)
     claim_retract(claim=said, reason="Announced by mistake")
     denial = war.claim(by=war.am_mod, value=war.az, denies=True)
@@ -223,7 +224,7 @@ def test_a_retracted_claim_contradicts_nothing(war: War):
 # --- Periods --------------------------------------------------------------------------
 
 
-def test_an_open_ended_claim_overlaps_every_later_claim(war: War):
+def test_an_open_ended_claim_overlaps_every_later_claim(war: War) -> None:
     since = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     years_later = war.claim(by=war.am_mod, value=war.az, denies=True, valid_from=D(2023, 9, 1))
     before = war.claim(by=war.am_mod, value=war.az, denies=True, valid_from=D(2020, 10, 8))
@@ -233,7 +234,7 @@ def test_an_open_ended_claim_overlaps_every_later_claim(war: War):
     assert pairs() == {tuple(sorted([since.pk, years_later.pk]))}
 
 
-def test_a_period_known_to_the_month_covers_the_whole_month(war: War):
+def test_a_period_known_to_the_month_covers_the_whole_month(war: War) -> None:
     october = war.claim(
         by=war.aliyev,
         value=war.az,
@@ -251,7 +252,7 @@ def test_a_period_known_to_the_month_covers_the_whole_month(war: War):
     assert "in Oct 2020 and on 31 Oct 2020" in flag_of(october, last_day).explanation
 
 
-def test_periods_that_only_touch_do_not_overlap(war: War):
+def test_periods_that_only_touch_do_not_overlap(war: War) -> None:
     war.claim(by=war.am_mod, value=war.artsakh, valid_from=D(2020, 9, 27), valid_until=D(2020, 10, 8))
     after = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
 
@@ -260,7 +261,7 @@ def test_periods_that_only_touch_do_not_overlap(war: War):
     assert pairs() == set()
 
 
-def test_a_sequence_of_states_over_time_is_history_not_a_contradiction(war: War):
+def test_a_sequence_of_states_over_time_is_history_not_a_contradiction(war: War) -> None:
     # Held by Artsakh, captured, lost again, retaken: each state ends before the next begins.
     war.claim(by=war.am_mod, value=war.artsakh, valid_from=D(2020, 9, 1), valid_until=D(2020, 10, 8))
     war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=D(2020, 10, 20))
@@ -273,7 +274,7 @@ def test_a_sequence_of_states_over_time_is_history_not_a_contradiction(war: War)
     assert pairs() == set()
 
 
-def test_overlapping_states_of_the_same_sequence_are_flagged(war: War):
+def test_overlapping_states_of_the_same_sequence_are_flagged(war: War) -> None:
     held = war.claim(by=war.am_mod, value=war.artsakh, valid_from=D(2020, 9, 1), valid_until=D(2020, 10, 9))
     taken = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
 

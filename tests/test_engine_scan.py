@@ -4,6 +4,7 @@ beat's schedule (claims.detection.contradiction_scan)."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import psycopg2
 import pytest
@@ -18,12 +19,12 @@ from tests.engine_fixtures import D, War, check, flag_of, make_war, pairs
 
 
 @pytest.fixture
-def war(db):
+def war(db: Any) -> War:
     return make_war()
 
 
 @pytest.fixture
-def some_disputes(war: War):
+def some_disputes(war: War) -> tuple[Claim, Claim, Claim]:
     """Two contradicting pairs, an agreement and a succession; no check has run yet."""
     said = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     denied = war.claim(by=war.am_mod, value=war.az, denies=True)
@@ -36,10 +37,11 @@ def some_disputes(war: War):
     return said, denied, held
 
 
-def test_a_scan_opens_the_missing_flags_and_records_the_run(some_disputes):
+def test_a_scan_opens_the_missing_flags_and_records_the_run(some_disputes: tuple[Claim, Claim, Claim]) -> None:
     said, denied, held = some_disputes
 
     run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
 
     assert pairs() == {tuple(sorted([said.pk, denied.pk])), tuple(sorted([said.pk, held.pk]))}
     assert flag_of(said, denied).kind == Contradiction.Kind.NEGATION
@@ -47,27 +49,30 @@ def test_a_scan_opens_the_missing_flags_and_records_the_run(some_disputes):
     assert run.status == ScanRun.Status.FINISHED
     assert (run.claims_scanned, run.flags_opened, run.flags_closed, run.flags_reopened) == (6, 2, 0, 0)
     assert run.triggered_by == "test"
+    assert run.finished_at is not None
     assert run.finished_at >= run.started_at
     assert run.duration is not None
 
 
-def test_a_second_scan_changes_nothing(some_disputes):
+def test_a_second_scan_changes_nothing(some_disputes: tuple[Claim, Claim, Claim]) -> None:
     detection.contradiction_scan(triggered_by="test")
-    history = sum(flag.events.count() for flag in Contradiction.objects.all())
+    history = sum(flag.events.count() for flag in Contradiction.objects.all())  # type: ignore[attr-defined]  # pghistory's reverse accessor
 
     run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
 
     assert (run.flags_opened, run.flags_closed, run.flags_reopened, run.flags_resolved) == (0, 0, 0, 0)
-    assert sum(flag.events.count() for flag in Contradiction.objects.all()) == history
+    assert sum(flag.events.count() for flag in Contradiction.objects.all()) == history  # type: ignore[attr-defined]  # pghistory's reverse accessor
 
 
-def test_a_scan_finds_what_the_incremental_checks_found(some_disputes):
+def test_a_scan_finds_what_the_incremental_checks_found(some_disputes: tuple[Claim, Claim, Claim]) -> None:
     check(*Claim.objects.all())
     checked = {
         (f.claim_a_id, f.claim_b_id, f.kind, f.relation, f.state, f.explanation) for f in Contradiction.objects.all()
     }
 
     run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
 
     assert (run.flags_opened, run.flags_closed, run.flags_reopened) == (0, 0, 0)
     assert {
@@ -75,7 +80,9 @@ def test_a_scan_finds_what_the_incremental_checks_found(some_disputes):
     } == checked
 
 
-def test_a_scan_closes_a_flag_made_stale_behind_the_engines_back_and_reopens_the_same_row(some_disputes):
+def test_a_scan_closes_a_flag_made_stale_behind_the_engines_back_and_reopens_the_same_row(
+    some_disputes: tuple[Claim, Claim, Claim],
+) -> None:
     said, denied, _ = some_disputes
     detection.contradiction_scan(triggered_by="test")
     flag = flag_of(said, denied)
@@ -83,12 +90,14 @@ def test_a_scan_closes_a_flag_made_stale_behind_the_engines_back_and_reopens_the
     # A bulk edit in SQL: no service ran, so no check was enqueued.
     Claim.objects.filter(pk=denied.pk).update(polarity=Claim.Polarity.AFFIRMS)
     closing = detection.contradiction_scan(triggered_by="test")
+    assert closing is not None
     flag.refresh_from_db()
     assert (closing.flags_closed, flag.state) == (1, "closed")
     assert flag.state_reason == "The negation rule no longer holds: after an edit the claims no longer disagree."
 
     Claim.objects.filter(pk=denied.pk).update(polarity=Claim.Polarity.DENIES)
     reopening = detection.contradiction_scan(triggered_by="test")
+    assert reopening is not None
 
     assert reopening.flags_reopened == 1
     assert flag_of(said, denied).pk == flag.pk
@@ -96,7 +105,9 @@ def test_a_scan_closes_a_flag_made_stale_behind_the_engines_back_and_reopens_the
     assert Contradiction.objects.filter(claim_a=flag.claim_a, claim_b=flag.claim_b).count() == 1
 
 
-def test_a_scan_refreshes_the_explanation_of_a_claim_edited_behind_the_engines_back(some_disputes):
+def test_a_scan_refreshes_the_explanation_of_a_claim_edited_behind_the_engines_back(
+    some_disputes: tuple[Claim, Claim, Claim],
+) -> None:
     said, denied, _ = some_disputes
     detection.contradiction_scan(triggered_by="test")
 
@@ -106,7 +117,7 @@ def test_a_scan_refreshes_the_explanation_of_a_claim_edited_behind_the_engines_b
     assert "from 23 Oct 2020 to 30 Oct 2020" in flag_of(said, denied).explanation
 
 
-def test_a_scan_does_nothing_while_another_scan_holds_the_lock(some_disputes):
+def test_a_scan_does_nothing_while_another_scan_holds_the_lock(some_disputes: tuple[Claim, Claim, Claim]) -> None:
     other = psycopg2.connect(
         dbname=connection.settings_dict["NAME"],
         user=connection.settings_dict["USER"],
@@ -127,7 +138,9 @@ def test_a_scan_does_nothing_while_another_scan_holds_the_lock(some_disputes):
     assert detection.contradiction_scan(triggered_by="test") is not None
 
 
-def test_a_run_left_running_by_a_killed_scan_is_marked_failed_by_the_next(some_disputes):
+def test_a_run_left_running_by_a_killed_scan_is_marked_failed_by_the_next(
+    some_disputes: tuple[Claim, Claim, Claim],
+) -> None:
     abandoned = ScanRun.objects.create(triggered_by="beat")
 
     detection.contradiction_scan(triggered_by="test")
@@ -137,7 +150,7 @@ def test_a_run_left_running_by_a_killed_scan_is_marked_failed_by_the_next(some_d
     assert abandoned.error.startswith("Abandoned")
 
 
-def test_the_command_runs_the_scan_and_shows_its_progress(some_disputes):
+def test_the_command_runs_the_scan_and_shows_its_progress(some_disputes: tuple[Claim, Claim, Claim]) -> None:
     out = io.StringIO()
 
     call_command("scan_contradictions", stdout=out)
@@ -148,7 +161,7 @@ def test_the_command_runs_the_scan_and_shows_its_progress(some_disputes):
     assert ScanRun.objects.get().triggered_by == "command"
 
 
-def test_beat_runs_the_scan_at_the_configured_interval():
+def test_beat_runs_the_scan_at_the_configured_interval() -> None:
     entry = app.conf.beat_schedule["contradiction-scan"]
 
     assert entry["task"] == tasks.contradiction_scan.name

@@ -19,6 +19,7 @@ from claims.models import Claim, Contradiction, Rating
 from claims.services import verdict_record
 from project.celery import app
 from tests import factories
+from tests.conftest import WorkerProcess
 from tests.engine_fixtures import D, check, flag_of, make_war, pairs
 from tests.factories import predicate
 
@@ -40,8 +41,8 @@ def broker(url: str) -> Iterator[None]:
 
     def use(broker_url: str, write_url: str | None) -> None:
         app.conf.broker_url, app.conf.broker_write_url = broker_url, write_url
-        app._pool = None
-        app.amqp._producer_pool = None
+        app._pool = None  # type: ignore[attr-defined]  # private, not in celery-stubs
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
     use(url, url)
     try:
@@ -60,7 +61,9 @@ def other_connection() -> Any:
 
 
 @pytest.mark.worker
-def test_a_claim_saved_through_the_service_is_flagged_by_a_real_worker(celery_worker_process, migration_data):
+def test_a_claim_saved_through_the_service_is_flagged_by_a_real_worker(
+    celery_worker_process: Callable[..., WorkerProcess], migration_data: None
+) -> None:
     worker = celery_worker_process()
     war = make_war()
     said = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
@@ -85,8 +88,8 @@ def test_a_claim_saved_through_the_service_is_flagged_by_a_real_worker(celery_wo
 
 @pytest.mark.worker
 def test_a_check_whose_worker_process_is_killed_mid_task_is_delivered_again_and_completes(
-    celery_worker_process, migration_data
-):
+    celery_worker_process: Callable[..., WorkerProcess], migration_data: None
+) -> None:
     worker = celery_worker_process()
     war = make_war()
     # Written straight to the table, so that the only task is the check of the denial below.
@@ -140,8 +143,8 @@ def _waiting_for_the_engine_lock(other: Any) -> bool:
 
 @pytest.mark.django_db
 def test_a_claim_saved_while_the_broker_is_down_is_kept_and_the_next_scan_flags_it(
-    django_capture_on_commit_callbacks, caplog
-):
+    django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     war = make_war()
     said = war.claim(by=war.aliyev, value=war.az, valid_from=D(2020, 10, 9), valid_until=None)
     with broker("redis://127.0.0.1:1/0"):  # nothing listens there
@@ -157,12 +160,13 @@ def test_a_claim_saved_while_the_broker_is_down_is_kept_and_the_next_scan_flags_
     assert pairs() == set()
 
     run = detection.contradiction_scan(triggered_by="beat")
+    assert run is not None
 
     assert run.flags_opened == 1
     assert flag_of(said, denied).state == Contradiction.State.OPEN
 
 
 @pytest.mark.django_db
-def test_checking_a_claim_that_does_not_exist_does_nothing():
+def test_checking_a_claim_that_does_not_exist_does_nothing() -> None:
     assert check(Claim(pk=10**9)) == detection.Outcome()
     assert detection.verdict_apply(verdict_id=10**9) == detection.Outcome()

@@ -236,7 +236,7 @@ def sign_in(client: urllib.request.OpenerDirector, base: str) -> None:
         assert "/admin/login/" not in error.headers["Location"]
 
 
-def test_admin_pages_stay_signed_in_across_web_workers_without_a_secret_key(launch):
+def test_admin_pages_stay_signed_in_across_web_workers_without_a_secret_key(launch: Any) -> None:
     """Without SECRET_KEY, in development, every gunicorn worker must sign sessions with the
     same key; with a key per worker, a page served by another worker bounces to login."""
     launched = launch(web_concurrency=3)
@@ -258,7 +258,7 @@ def test_admin_pages_stay_signed_in_across_web_workers_without_a_secret_key(laun
     assert "Stopped." in launched.log()
 
 
-def test_it_says_it_is_running_only_once_healthz_answers(launch):
+def test_it_says_it_is_running_only_once_healthz_answers(launch: Any) -> None:
     launched = launch(web_concurrency=2)
 
     launched.wait_for_line(READY_LINE)
@@ -267,7 +267,7 @@ def test_it_says_it_is_running_only_once_healthz_answers(launch):
     assert launched.interrupt() == 0, launched.log()
 
 
-def test_it_says_so_and_stops_when_the_web_server_exits_before_answering(launch):
+def test_it_says_so_and_stops_when_the_web_server_exits_before_answering(launch: Any) -> None:
     """A port already taken: gunicorn gives up, and the launcher must not claim to be running."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

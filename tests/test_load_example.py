@@ -61,7 +61,7 @@ def loaded() -> str:
     return load()
 
 
-def test_the_example_loads_at_least_twelve_claims_with_verbatim_quotes(loaded):
+def test_the_example_loads_at_least_twelve_claims_with_verbatim_quotes(loaded: str) -> None:
     claims = Claim.objects.all()
     from_the_article = claims.filter(appearances__source__publisher__name="South Front").distinct()
 
@@ -70,7 +70,7 @@ def test_the_example_loads_at_least_twelve_claims_with_verbatim_quotes(loaded):
     assert all(claim.appearances.exists() for claim in claims), "every example claim has a source"
 
 
-def test_the_quotes_from_the_article_are_verbatim():
+def test_the_quotes_from_the_article_are_verbatim() -> None:
     if not ARTICLE.exists():
         pytest.skip(f"the seed article is not at {ARTICLE}")
     load()
@@ -86,7 +86,7 @@ def test_the_quotes_from_the_article_are_verbatim():
             assert plain(link.excerpt) in article, f"claim #{link.claim_id}: excerpt is not verbatim"
 
 
-def test_the_parties_of_the_article_are_loaded(loaded):
+def test_the_parties_of_the_article_are_loaded(loaded: str) -> None:
     for term in [
         "Ilham Aliyev",
         "Ministry of Defence of Azerbaijan",
@@ -101,25 +101,26 @@ def test_the_parties_of_the_article_are_loaded(loaded):
     assert Party.objects.get(name="Ministry of Defence of Armenia").side.name == "Armenia"
 
 
-def test_the_republication_chain_is_recorded(loaded):
+def test_the_republication_chain_is_recorded(loaded: str) -> None:
     republished = Source.objects.get(publisher__name="Global Research")
     original = republished.republished_from
 
-    assert original is not None
+    assert original is not None and original.publisher is not None
     assert original.publisher.name == "South Front"
     assert republished.origin() == original
     assert original.republished_from is None
+    assert republished.published_at is not None and original.published_at is not None
     assert republished.published_at > original.published_at
 
 
-def test_the_video_is_a_source_of_its_own(loaded):
+def test_the_video_is_a_source_of_its_own(loaded: str) -> None:
     video = Source.objects.get(kind=Source.Kind.VIDEO)
 
     assert video.url == "https://southfront.org/wp-content/uploads/video/23.10.20_IMR_Armenia.mp4"
     assert ClaimSource.objects.filter(source=video, claim__predicate__slug="present-near").exists()
 
 
-def test_the_places_are_loaded_with_aliases_and_part_of(loaded):
+def test_the_places_are_loaded_with_aliases_and_part_of(loaded: str) -> None:
     aghband = Entity.objects.get(name="Aghband")
 
     assert aghband.part_of is not None and aghband.part_of.name == "Zangilan district"
@@ -144,14 +145,16 @@ def _stances(subject: str, predicate: str) -> set[tuple[str, str]]:
         ("Armenian defence lines in southern Nagorno-Karabakh", "collapsing"),
     ],
 )
-def test_each_disagreement_in_the_article_is_loaded_as_a_pair_of_claims(loaded, subject, predicate):
+def test_each_disagreement_in_the_article_is_loaded_as_a_pair_of_claims(
+    loaded: str, subject: str, predicate: str
+) -> None:
     stances = _stances(subject, predicate)
 
     assert any(polarity == "affirms" for _, polarity in stances), f"nobody affirms {subject} {predicate}"
     assert any(polarity == "denies" for _, polarity in stances), f"nobody denies {subject} {predicate}"
 
 
-def test_the_armenian_denials_are_answered_by_azerbaijans_own_claims(loaded):
+def test_the_armenian_denials_are_answered_by_azerbaijans_own_claims(loaded: str) -> None:
     for subject, day in (("Hadrut", 9), ("Fuzuli", 17)):
         claim = Claim.objects.get(subject__name=subject, predicate__slug="controlled-by", polarity="affirms")
         assert claim.asserted_by.side.name == "Azerbaijan"
@@ -161,19 +164,19 @@ def test_the_armenian_denials_are_answered_by_azerbaijans_own_claims(loaded):
         assert denial.asserted_by.side.name == "Armenia"
 
 
-def test_the_video_and_the_sabotage_parties_are_loaded(loaded):
+def test_the_video_and_the_sabotage_parties_are_loaded(loaded: str) -> None:
     assert Claim.objects.filter(subject__name="Azerbaijani Armed Forces", predicate__slug="present-near").exists()
     assert Claim.objects.filter(quote__icontains="sabotage parties").exists()
 
 
-def test_later_events_settle_some_claims(loaded):
+def test_later_events_settle_some_claims(loaded: str) -> None:
     hadrut_denial = Claim.objects.get(subject__name="Hadrut", predicate__slug="controlled-by", polarity="denies")
 
     assert hadrut_denial.status == Status.FALSE
     assert hadrut_denial.verdicts.count() >= 1
 
 
-def test_loading_the_example_twice_changes_nothing_the_second_time():
+def test_loading_the_example_twice_changes_nothing_the_second_time() -> None:
     first = load()
     assert "nothing changed" not in first.lower()
     counts = table_counts()
@@ -188,7 +191,7 @@ def test_loading_the_example_twice_changes_nothing_the_second_time():
     assert "nothing changed" in second.lower()
 
 
-def test_the_example_is_recorded_in_history_as_loaded_by_the_command(loaded):
+def test_the_example_is_recorded_in_history_as_loaded_by_the_command(loaded: str) -> None:
     from django.apps import apps
 
     events = apps.get_model("claims", "ClaimEvent").objects.filter(pgh_label="insert")
@@ -198,7 +201,7 @@ def test_the_example_is_recorded_in_history_as_loaded_by_the_command(loaded):
     assert {event.pgh_context.metadata.get("actor") for event in events} == {"load_example"}
 
 
-def test_reloading_after_an_analyst_corrected_an_example_claim_does_not_bring_the_old_one_back(loaded):
+def test_reloading_after_an_analyst_corrected_an_example_claim_does_not_bring_the_old_one_back(loaded: str) -> None:
     """``bin/run`` loads the example on every start, so an analyst's edit must survive it."""
     from claims.services import claim_update
 
@@ -212,7 +215,7 @@ def test_reloading_after_an_analyst_corrected_an_example_claim_does_not_bring_th
     assert not Claim.objects.filter(statement="Hadrut is not held by Azerbaijan").exists()
 
 
-def test_reloading_after_an_analyst_retitled_an_example_source_still_works(loaded):
+def test_reloading_after_an_analyst_retitled_an_example_source_still_works(loaded: str) -> None:
     """Renaming the video must not make the next start fail on its (unique) URL."""
     Source.objects.filter(kind=Source.Kind.VIDEO).update(title="IMR video near Muradxanlı (South Front)")
     count = Source.objects.count()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Status, Verdict
@@ -60,7 +61,7 @@ def new_claim(**overrides: Any) -> Claim:
 
 
 @pytest.mark.django_db
-def test_a_claim_without_a_period_is_about_the_day_it_was_asserted():
+def test_a_claim_without_a_period_is_about_the_day_it_was_asserted() -> None:
     claim = new_claim()
 
     claim.refresh_from_db()
@@ -69,7 +70,7 @@ def test_a_claim_without_a_period_is_about_the_day_it_was_asserted():
 
 
 @pytest.mark.django_db
-def test_a_claim_keeps_the_period_it_is_given():
+def test_a_claim_keeps_the_period_it_is_given() -> None:
     claim = new_claim(valid_from=dt.date(2020, 10, 1), valid_from_precision="month", valid_until=None)
 
     claim.refresh_from_db()
@@ -77,16 +78,16 @@ def test_a_claim_keeps_the_period_it_is_given():
 
 
 @pytest.mark.django_db
-def test_a_single_quantity_becomes_its_own_range():
+def test_a_single_quantity_becomes_its_own_range() -> None:
     claim = new_claim(predicate=predicate("casualties"), object_entity=None, quantity_best=Decimal(17))
 
     claim.refresh_from_db()
-    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (17, 17, 17)
+    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (Decimal(17), Decimal(17), Decimal(17))
     assert claim.value_type == "quantity"
 
 
 @pytest.mark.django_db
-def test_a_quantity_range_is_kept_as_given():
+def test_a_quantity_range_is_kept_as_given() -> None:
     claim = new_claim(
         predicate=predicate("casualties"),
         object_entity=None,
@@ -96,11 +97,11 @@ def test_a_quantity_range_is_kept_as_given():
     )
 
     claim.refresh_from_db()
-    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (10, 20, 40)
+    assert (claim.quantity_low, claim.quantity_best, claim.quantity_high) == (Decimal(10), Decimal(20), Decimal(40))
 
 
 @pytest.mark.django_db
-def test_a_claim_is_saved_with_its_appearances_and_their_excerpts(analyst):
+def test_a_claim_is_saved_with_its_appearances_and_their_excerpts(analyst: User) -> None:
     article = factories.SourceFactory(title="Azerbaijan captures Aghband")
     republication = factories.SourceFactory(title="Azerbaijan captures Aghband (republished)")
 
@@ -127,7 +128,7 @@ def test_a_claim_is_saved_with_its_appearances_and_their_excerpts(analyst):
 
 
 @pytest.mark.django_db
-def test_an_entity_predicate_given_a_quantity_is_a_field_error_and_nothing_is_written():
+def test_an_entity_predicate_given_a_quantity_is_a_field_error_and_nothing_is_written() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(
             object_entity=None,
@@ -143,7 +144,7 @@ def test_an_entity_predicate_given_a_quantity_is_a_field_error_and_nothing_is_wr
 
 
 @pytest.mark.django_db
-def test_a_quantity_predicate_given_an_object_is_a_field_error_and_nothing_is_written():
+def test_a_quantity_predicate_given_an_object_is_a_field_error_and_nothing_is_written() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(predicate=predicate("casualties"), appearances=[Appearance(source=factories.SourceFactory())])
 
@@ -154,7 +155,7 @@ def test_a_quantity_predicate_given_an_object_is_a_field_error_and_nothing_is_wr
 
 
 @pytest.mark.django_db
-def test_an_entity_predicate_without_an_object_is_a_field_error():
+def test_an_entity_predicate_without_an_object_is_a_field_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(object_entity=None)
 
@@ -163,7 +164,7 @@ def test_an_entity_predicate_without_an_object_is_a_field_error():
 
 
 @pytest.mark.django_db
-def test_a_text_predicate_without_text_is_a_field_error():
+def test_a_text_predicate_without_text_is_a_field_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(predicate=predicate("losses"), object_entity=None)
 
@@ -172,7 +173,7 @@ def test_a_text_predicate_without_text_is_a_field_error():
 
 
 @pytest.mark.django_db
-def test_a_predicate_without_a_value_given_an_object_is_a_field_error():
+def test_a_predicate_without_a_value_given_an_object_is_a_field_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(predicate=predicate("collapsing"))
 
@@ -181,7 +182,7 @@ def test_a_predicate_without_a_value_given_an_object_is_a_field_error():
 
 
 @pytest.mark.django_db
-def test_a_period_that_ends_before_it_starts_is_a_validation_error():
+def test_a_period_that_ends_before_it_starts_is_a_validation_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(valid_from=dt.date(2020, 10, 23), valid_until=dt.date(2020, 10, 9))
 
@@ -190,7 +191,7 @@ def test_a_period_that_ends_before_it_starts_is_a_validation_error():
 
 
 @pytest.mark.django_db
-def test_a_quantity_out_of_order_is_a_validation_error():
+def test_a_quantity_out_of_order_is_a_validation_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(
             predicate=predicate("casualties"),
@@ -205,7 +206,7 @@ def test_a_quantity_out_of_order_is_a_validation_error():
 
 
 @pytest.mark.django_db
-def test_a_range_without_a_best_estimate_is_a_field_error():
+def test_a_range_without_a_best_estimate_is_a_field_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(
             predicate=predicate("casualties"), object_entity=None, quantity_low=Decimal(1), quantity_high=Decimal(9)
@@ -215,7 +216,7 @@ def test_a_range_without_a_best_estimate_is_a_field_error():
 
 
 @pytest.mark.django_db
-def test_a_bad_appearance_undoes_the_whole_claim():
+def test_a_bad_appearance_undoes_the_whole_claim() -> None:
     """The claim and its appearances are one unit of work: a link that cannot be saved
     leaves no claim behind."""
     source = factories.SourceFactory()
@@ -227,7 +228,7 @@ def test_a_bad_appearance_undoes_the_whole_claim():
 
 
 @pytest.mark.django_db
-def test_an_unknown_choice_is_a_field_error():
+def test_an_unknown_choice_is_a_field_error() -> None:
     with pytest.raises(ValidationError) as excinfo:
         new_claim(hedge="rumoured")
 
@@ -239,7 +240,7 @@ def test_an_unknown_choice_is_a_field_error():
 
 
 @pytest.mark.django_db
-def test_a_claim_can_be_updated():
+def test_a_claim_can_be_updated() -> None:
     claim = new_claim()
     hadrut = factories.EntityFactory(name="Hadrut")
 
@@ -250,7 +251,7 @@ def test_a_claim_can_be_updated():
 
 
 @pytest.mark.django_db
-def test_an_update_that_breaks_the_value_type_is_refused_and_changes_nothing():
+def test_an_update_that_breaks_the_value_type_is_refused_and_changes_nothing() -> None:
     claim = new_claim()
 
     with pytest.raises(ValidationError) as excinfo:
@@ -263,7 +264,7 @@ def test_an_update_that_breaks_the_value_type_is_refused_and_changes_nothing():
 
 
 @pytest.mark.django_db
-def test_fields_kept_by_the_database_cannot_be_updated():
+def test_fields_kept_by_the_database_cannot_be_updated() -> None:
     claim = new_claim()
 
     with pytest.raises(ValidationError) as excinfo:
@@ -275,7 +276,7 @@ def test_fields_kept_by_the_database_cannot_be_updated():
 
 
 @pytest.mark.django_db
-def test_correcting_a_single_figure_moves_its_range_with_it():
+def test_correcting_a_single_figure_moves_its_range_with_it() -> None:
     """A claim of "17 casualties" is stored as 17–17; corrected to 25, it is 25–25, not
     an error because 25 lies outside the old range."""
     claim = new_claim(predicate=predicate("casualties"), object_entity=None, quantity_best=Decimal(17))
@@ -283,14 +284,18 @@ def test_correcting_a_single_figure_moves_its_range_with_it():
     updated = claim_update(claim=claim, data={"quantity_best": Decimal(25)})
 
     updated.refresh_from_db()
-    assert (updated.quantity_low, updated.quantity_best, updated.quantity_high) == (25, 25, 25)
+    assert (updated.quantity_low, updated.quantity_best, updated.quantity_high) == (
+        Decimal(25),
+        Decimal(25),
+        Decimal(25),
+    )
 
 
 # --- claim_retract --------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_a_retraction_needs_a_reason():
+def test_a_retraction_needs_a_reason() -> None:
     claim = new_claim()
 
     with pytest.raises(ValidationError) as excinfo:
@@ -302,7 +307,7 @@ def test_a_retraction_needs_a_reason():
 
 
 @pytest.mark.django_db
-def test_a_retracted_claim_stays_on_record_with_its_reason():
+def test_a_retracted_claim_stays_on_record_with_its_reason() -> None:
     claim = new_claim()
 
     claim_retract(claim=claim, reason="  Logged against the wrong party.  ")
@@ -315,7 +320,7 @@ def test_a_retracted_claim_stays_on_record_with_its_reason():
 
 
 @pytest.mark.django_db
-def test_a_claim_cannot_be_retracted_twice():
+def test_a_claim_cannot_be_retracted_twice() -> None:
     claim = new_claim()
     claim_retract(claim=claim, reason="Duplicate")
     claim.refresh_from_db()
@@ -329,7 +334,7 @@ def test_a_claim_cannot_be_retracted_twice():
 
 
 @pytest.mark.django_db
-def test_a_retracted_claim_cannot_be_updated():
+def test_a_retracted_claim_cannot_be_updated() -> None:
     claim = new_claim()
     claim_retract(claim=claim, reason="Duplicate")
     claim.refresh_from_db()
@@ -342,7 +347,7 @@ def test_a_retracted_claim_cannot_be_updated():
 
 
 @pytest.mark.django_db
-def test_an_update_through_a_stale_copy_of_a_retracted_claim_is_refused():
+def test_an_update_through_a_stale_copy_of_a_retracted_claim_is_refused() -> None:
     """Another analyst retracted the claim after this copy was loaded."""
     claim = new_claim()
     stale = Claim.objects.get(pk=claim.pk)
@@ -359,7 +364,7 @@ def test_an_update_through_a_stale_copy_of_a_retracted_claim_is_refused():
 
 
 @pytest.mark.django_db
-def test_a_verdict_sets_the_claims_status(analyst):
+def test_a_verdict_sets_the_claims_status(analyst: User) -> None:
     claim = new_claim()
 
     verdict = verdict_record(
@@ -372,7 +377,7 @@ def test_a_verdict_sets_the_claims_status(analyst):
 
 
 @pytest.mark.django_db
-def test_a_second_verdict_is_appended_and_the_first_is_kept(analyst):
+def test_a_second_verdict_is_appended_and_the_first_is_kept(analyst: User) -> None:
     claim = new_claim()
     first = verdict_record(claim=claim, rating=Status.UNPROVEN, rationale="No evidence yet.", reviewer=analyst)
 
@@ -387,7 +392,7 @@ def test_a_second_verdict_is_appended_and_the_first_is_kept(analyst):
 
 
 @pytest.mark.django_db
-def test_a_verdict_records_its_evidence(analyst):
+def test_a_verdict_records_its_evidence(analyst: User) -> None:
     claim = new_claim()
     video = factories.SourceFactory(title="Video near Muradxanlı")
 
@@ -399,7 +404,7 @@ def test_a_verdict_records_its_evidence(analyst):
 
 
 @pytest.mark.django_db
-def test_a_verdict_needs_a_rationale_and_a_known_rating(analyst):
+def test_a_verdict_needs_a_rationale_and_a_known_rating(analyst: User) -> None:
     claim = new_claim()
 
     with pytest.raises(ValidationError) as excinfo:
@@ -415,7 +420,7 @@ def test_a_verdict_needs_a_rationale_and_a_known_rating(analyst):
 
 
 @pytest.mark.django_db
-def test_the_status_as_of_an_earlier_moment_is_the_verdict_then_in_force(analyst):
+def test_the_status_as_of_an_earlier_moment_is_the_verdict_then_in_force(analyst: User) -> None:
     """A verdict's time is its statement's (not its transaction's), so each has its own."""
     claim = new_claim()
     first = verdict_record(claim=claim, rating=Status.UNPROVEN, rationale="No evidence yet.", reviewer=analyst)
@@ -440,7 +445,7 @@ def test_the_status_as_of_an_earlier_moment_is_the_verdict_then_in_force(analyst
 
 
 @pytest.mark.django_db
-def test_a_verdict_can_be_published_once(analyst):
+def test_a_verdict_can_be_published_once(analyst: User) -> None:
     verdict = verdict_record(claim=new_claim(), rating=Status.TRUE, rationale="Geolocated.", reviewer=analyst)
 
     published = verdict_publish(verdict=verdict)
@@ -453,7 +458,7 @@ def test_a_verdict_can_be_published_once(analyst):
 
 
 @pytest.mark.django_db
-def test_a_verdict_recorded_as_published_cannot_be_published_again(analyst):
+def test_a_verdict_recorded_as_published_cannot_be_published_again(analyst: User) -> None:
     verdict = verdict_record(
         claim=new_claim(), rating=Status.TRUE, rationale="Geolocated.", reviewer=analyst, publish=True
     )
@@ -486,7 +491,7 @@ def contradiction(db: Any) -> Contradiction:
     )
 
 
-def test_a_contradiction_can_be_confirmed(contradiction, journalist):
+def test_a_contradiction_can_be_confirmed(contradiction: Contradiction, journalist: User) -> None:
     confirmed = contradiction_confirm(contradiction=contradiction, user=journalist, note="  Both on record.  ")
 
     confirmed.refresh_from_db()
@@ -496,14 +501,14 @@ def test_a_contradiction_can_be_confirmed(contradiction, journalist):
     assert confirmed.state_changed_at is not None
 
 
-def test_a_contradiction_cannot_be_confirmed_twice(contradiction, journalist):
+def test_a_contradiction_cannot_be_confirmed_twice(contradiction: Contradiction, journalist: User) -> None:
     contradiction_confirm(contradiction=contradiction, user=journalist)
 
     with pytest.raises(ValidationError, match="already confirmed"):
         contradiction_confirm(contradiction=contradiction, user=journalist)
 
 
-def test_a_dismissal_needs_a_reason(contradiction, analyst):
+def test_a_dismissal_needs_a_reason(contradiction: Contradiction, analyst: User) -> None:
     with pytest.raises(ValidationError) as excinfo:
         contradiction_dismiss(contradiction=contradiction, user=analyst, reason="  ")
 
@@ -512,7 +517,7 @@ def test_a_dismissal_needs_a_reason(contradiction, analyst):
     assert (contradiction.state, contradiction.reviewed_by) == (Contradiction.State.OPEN, None)
 
 
-def test_a_contradiction_can_be_dismissed_with_a_reason(contradiction, analyst):
+def test_a_contradiction_can_be_dismissed_with_a_reason(contradiction: Contradiction, analyst: User) -> None:
     dismissed = contradiction_dismiss(
         contradiction=contradiction, user=analyst, reason="Different villages of that name."
     )
@@ -523,7 +528,9 @@ def test_a_contradiction_can_be_dismissed_with_a_reason(contradiction, analyst):
     assert dismissed.reviewed_by == analyst
 
 
-def test_a_confirmed_contradiction_can_later_be_dismissed_and_a_dismissed_one_confirmed(contradiction, analyst):
+def test_a_confirmed_contradiction_can_later_be_dismissed_and_a_dismissed_one_confirmed(
+    contradiction: Contradiction, analyst: User
+) -> None:
     contradiction_confirm(contradiction=contradiction, user=analyst)
     contradiction_dismiss(contradiction=contradiction, user=analyst, reason="Misread the quote.")
     contradiction.refresh_from_db()
@@ -535,7 +542,9 @@ def test_a_confirmed_contradiction_can_later_be_dismissed_and_a_dismissed_one_co
 
 
 @pytest.mark.parametrize("state", [Contradiction.State.CLOSED, Contradiction.State.RESOLVED])
-def test_a_closed_or_resolved_contradiction_cannot_be_reviewed(contradiction, analyst, state):
+def test_a_closed_or_resolved_contradiction_cannot_be_reviewed(
+    contradiction: Contradiction, analyst: User, state: str
+) -> None:
     verdict = verdict_record(claim=contradiction.claim_a, rating=Status.TRUE, rationale="Settled.", reviewer=analyst)
     Contradiction.objects.filter(pk=contradiction.pk).update(
         state=state, state_reason="Settled", resolved_by_verdict=verdict if state == "resolved" else None
@@ -549,7 +558,7 @@ def test_a_closed_or_resolved_contradiction_cannot_be_reviewed(contradiction, an
     assert contradiction.state == state
 
 
-def test_each_review_is_kept_in_history(contradiction, analyst):
+def test_each_review_is_kept_in_history(contradiction: Contradiction, analyst: User) -> None:
     from django.apps import apps
 
     contradiction_confirm(contradiction=contradiction, user=analyst)
@@ -579,7 +588,7 @@ def places(db: Any) -> dict[str, Entity]:
 
 
 @pytest.mark.parametrize("query", ["Agbend", "agbend", "AGHBAND", "Ağbənd", "aghband", "Agband"])
-def test_entity_search_finds_aghband_by_any_spelling(places, query):
+def test_entity_search_finds_aghband_by_any_spelling(places: dict[str, Entity], query: str) -> None:
     found = list(Entity.objects.search(query))
 
     assert found[0] == places["aghband"]
@@ -587,21 +596,21 @@ def test_entity_search_finds_aghband_by_any_spelling(places, query):
 
 
 @pytest.mark.parametrize("query", ["Muradkhanly", "Muradxanli", "muradxanlı", "MURADXANLI"])
-def test_entity_search_finds_muradxanli_by_any_spelling(places, query):
+def test_entity_search_finds_muradxanli_by_any_spelling(places: dict[str, Entity], query: str) -> None:
     found = list(Entity.objects.search(query))
 
     assert found[0] == places["muradxanli"]
 
 
-def test_entity_search_finds_nothing_for_an_unrelated_name(places):
+def test_entity_search_finds_nothing_for_an_unrelated_name(places: dict[str, Entity]) -> None:
     assert list(Entity.objects.search("Stepanakert")) == []
 
 
-def test_an_empty_entity_search_returns_everything(places):
+def test_an_empty_entity_search_returns_everything(places: dict[str, Entity]) -> None:
     assert Entity.objects.search("  ").count() == len(places)
 
 
-def test_entities_within_a_place_are_found_however_deep(places):
+def test_entities_within_a_place_are_found_however_deep(places: dict[str, Entity]) -> None:
     within_azerbaijan = set(Entity.objects.within(places["azerbaijan"]))
     within_zangilan = set(Entity.objects.within(places["zangilan"].pk))
 
@@ -611,7 +620,7 @@ def test_entities_within_a_place_are_found_however_deep(places):
 
 
 @pytest.mark.django_db
-def test_parties_within_a_side_are_found_however_deep():
+def test_parties_within_a_side_are_found_however_deep() -> None:
     armenia = factories.PartyFactory(name="Armenia")
     ministry = factories.PartyFactory(name="Armenian Ministry of Defence", parent=armenia)
     spokesperson = factories.PartyFactory(name="Shushan Stepanyan", kind=Party.Kind.OFFICIAL, parent=ministry)
@@ -624,7 +633,7 @@ def test_parties_within_a_side_are_found_however_deep():
 
 
 @pytest.mark.django_db
-def test_claims_about_a_region_include_claims_about_places_in_it(places):
+def test_claims_about_a_region_include_claims_about_places_in_it(places: dict[str, Entity]) -> None:
     about_aghband = new_claim(subject=places["aghband"])
     new_claim(
         subject=places["hadrut"], object_entity=about_aghband.object_entity, asserted_by=about_aghband.asserted_by
@@ -658,17 +667,17 @@ def test_claims_about_a_region_include_claims_about_places_in_it(places):
         ("http://southfront.org/lachin", "http://southfront.org/lachin"),
     ],
 )
-def test_normalize_url(given, normalised):
+def test_normalize_url(given: str, normalised: str) -> None:
     assert normalize_url(given) == normalised
 
 
-def test_normalising_twice_changes_nothing():
+def test_normalising_twice_changes_nothing() -> None:
     once = normalize_url("HTTPS://Example.org/a/?z=1&utm_source=x&a=2#f")
 
     assert normalize_url(once) == once
 
 
-def test_urls_that_differ_in_path_or_query_stay_different():
+def test_urls_that_differ_in_path_or_query_stay_different() -> None:
     assert normalize_url("https://example.org/a?id=1") != normalize_url("https://example.org/a?id=2")
     assert normalize_url("https://example.org/a") != normalize_url("https://example.org/b")
 
@@ -688,11 +697,11 @@ def test_urls_that_differ_in_path_or_query_stay_different():
         "https://example.org:port/a",
     ],
 )
-def test_a_bad_url_raises_invalid_url(bad):
+def test_a_bad_url_raises_invalid_url(bad: str) -> None:
     with pytest.raises(InvalidURL):
         normalize_url(bad)
 
 
-def test_invalid_url_is_a_value_error_that_names_the_url():
+def test_invalid_url_is_a_value_error_that_names_the_url() -> None:
     with pytest.raises(ValueError, match="ftp://example.org"):
         normalize_url("ftp://example.org")

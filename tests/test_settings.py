@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -50,7 +51,7 @@ def run_python(args: list[str], **env: str | None) -> subprocess.CompletedProces
     )
 
 
-def test_settings_load_for_local_development_without_a_secret_key():
+def test_settings_load_for_local_development_without_a_secret_key() -> None:
     """The control case: the failures below are caused by what each one changes."""
     result = load_settings(REPORT, DEBUG="1")
 
@@ -61,7 +62,7 @@ def test_settings_load_for_local_development_without_a_secret_key():
     assert loaded["ENGINE"] == "django.db.backends.postgresql"
 
 
-def test_local_development_processes_without_a_secret_key_share_one_key():
+def test_local_development_processes_without_a_secret_key_share_one_key() -> None:
     """gunicorn's workers, Celery and runserver are separate processes: a session signed by
     one must be valid in the others, so they all read the key kept in .data/."""
     keys = {
@@ -74,7 +75,7 @@ def test_local_development_processes_without_a_secret_key_share_one_key():
     assert key_file.stat().st_mode & 0o777 == 0o600, "the key file must be readable by its owner only"
 
 
-def test_processes_starting_together_make_one_development_key(tmp_path):
+def test_processes_starting_together_make_one_development_key(tmp_path: Path) -> None:
     """The first start makes the key; processes racing to make it all end up with the same one,
     never half a key, and leave no temporary files behind."""
     path = tmp_path / "data" / "secret_key"
@@ -93,7 +94,7 @@ def test_processes_starting_together_make_one_development_key(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
 
 
-def test_a_development_key_file_without_a_key_is_a_clear_error(tmp_path):
+def test_a_development_key_file_without_a_key_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "secret_key"
     path.write_text("\n")
     code = f"from pathlib import Path; from project.settings import development_secret_key as k; k(Path({str(path)!r}))"
@@ -105,7 +106,7 @@ def test_a_development_key_file_without_a_key_is_a_clear_error(tmp_path):
     assert str(path) in result.stderr
 
 
-def test_production_without_a_secret_key_refuses_to_start():
+def test_production_without_a_secret_key_refuses_to_start() -> None:
     result = load_settings(DEBUG=None, SECRET_KEY=None)
 
     assert result.returncode != 0
@@ -114,7 +115,7 @@ def test_production_without_a_secret_key_refuses_to_start():
 
 
 @pytest.mark.parametrize("debug", ["0", "false", "", "off"])
-def test_debug_off_with_an_empty_secret_key_refuses_to_start(debug):
+def test_debug_off_with_an_empty_secret_key_refuses_to_start(debug: str) -> None:
     result = load_settings(DEBUG=debug, SECRET_KEY="")
 
     assert result.returncode != 0
@@ -122,7 +123,7 @@ def test_debug_off_with_an_empty_secret_key_refuses_to_start(debug):
 
 
 @pytest.mark.parametrize("debug", ["maybe", "2", "True please", "debug"])
-def test_a_debug_value_that_is_not_a_boolean_is_a_clear_error(debug):
+def test_a_debug_value_that_is_not_a_boolean_is_a_clear_error(debug: str) -> None:
     result = load_settings(DEBUG=debug, SECRET_KEY="a-real-secret-key-for-this-test-only-0123456789")
 
     assert result.returncode != 0
@@ -135,7 +136,7 @@ def test_a_debug_value_that_is_not_a_boolean_is_a_clear_error(debug):
     "url",
     ["sqlite:///claimwatch.sqlite3", "sqlite://:memory:", "mysql://user:pw@127.0.0.1/claimwatch"],
 )
-def test_a_database_other_than_postgresql_is_a_clear_error(url):
+def test_a_database_other_than_postgresql_is_a_clear_error(url: str) -> None:
     result = load_settings(DEBUG="1", DATABASE_URL=url)
 
     assert result.returncode != 0
@@ -144,14 +145,14 @@ def test_a_database_other_than_postgresql_is_a_clear_error(url):
     assert "DATABASE_URL" in result.stderr
 
 
-def test_a_non_integer_connection_age_is_a_clear_error():
+def test_a_non_integer_connection_age_is_a_clear_error() -> None:
     result = load_settings(DEBUG="1", CONN_MAX_AGE="a minute")
 
     assert result.returncode != 0
     assert "CONN_MAX_AGE" in result.stderr
 
 
-def test_production_settings_have_no_insecure_fallbacks():
+def test_production_settings_have_no_insecure_fallbacks() -> None:
     key = "a-real-secret-key-for-this-test-only-0123456789"
     result = load_settings(REPORT, DEBUG="0", SECRET_KEY=key)
 
@@ -183,14 +184,14 @@ def security_settings(**env: str | None) -> dict[str, object]:
     return loaded
 
 
-def test_the_deploy_checks_pass_with_production_settings():
+def test_the_deploy_checks_pass_with_production_settings() -> None:
     """``manage.py check --deploy`` is the list of what production needs; none may warn."""
     result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_defaults_to_hsts_and_redirecting_to_https():
+def test_production_defaults_to_hsts_and_redirecting_to_https() -> None:
     assert security_settings(**PRODUCTION) == {
         "SECURE_HSTS_SECONDS": 31536000,
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
@@ -200,14 +201,14 @@ def test_production_defaults_to_hsts_and_redirecting_to_https():
     }
 
 
-def test_local_development_serves_plain_http_without_hsts():
+def test_local_development_serves_plain_http_without_hsts() -> None:
     loaded = security_settings(DEBUG="1")
 
     assert loaded["SECURE_HSTS_SECONDS"] == 0
     assert loaded["SECURE_SSL_REDIRECT"] is False
 
 
-def test_the_https_settings_are_read_from_the_environment():
+def test_the_https_settings_are_read_from_the_environment() -> None:
     loaded = security_settings(
         **PRODUCTION,
         SECURE_HSTS_SECONDS="3600",
@@ -238,7 +239,7 @@ def test_the_https_settings_are_read_from_the_environment():
         "HTTP_X_FORWARDED_PROTO=https",
     ],
 )
-def test_a_proxy_ssl_header_that_is_not_header_comma_value_is_a_clear_error(value):
+def test_a_proxy_ssl_header_that_is_not_header_comma_value_is_a_clear_error(value: str) -> None:
     result = load_settings(**PRODUCTION, SECURE_PROXY_SSL_HEADER=value)
 
     assert result.returncode != 0
@@ -248,7 +249,7 @@ def test_a_proxy_ssl_header_that_is_not_header_comma_value_is_a_clear_error(valu
 
 
 @pytest.mark.parametrize("value", ["a year", "-1", "1.5"])
-def test_an_hsts_duration_that_is_not_a_whole_number_of_seconds_is_a_clear_error(value):
+def test_an_hsts_duration_that_is_not_a_whole_number_of_seconds_is_a_clear_error(value: str) -> None:
     result = load_settings(**PRODUCTION, SECURE_HSTS_SECONDS=value)
 
     assert result.returncode != 0
@@ -256,7 +257,7 @@ def test_an_hsts_duration_that_is_not_a_whole_number_of_seconds_is_a_clear_error
     assert "SECURE_HSTS_SECONDS" in result.stderr
 
 
-def test_a_deploy_check_with_a_bad_https_setting_fails_loudly():
+def test_a_deploy_check_with_a_bad_https_setting_fails_loudly() -> None:
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         **PRODUCTION,
@@ -267,7 +268,7 @@ def test_a_deploy_check_with_a_bad_https_setting_fails_loudly():
     assert "SECURE_PROXY_SSL_HEADER" in result.stderr
 
 
-def test_healthz_answers_plain_http_probes_in_production_while_pages_redirect_to_https():
+def test_healthz_answers_plain_http_probes_in_production_while_pages_redirect_to_https() -> None:
     """Probes call http://127.0.0.1:8000/healthz inside the container; the redirect to HTTPS
     is for browsers, and must not turn the probe into a 301."""
     code = (
@@ -295,14 +296,14 @@ def _variables_read_by_settings() -> set[str]:
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             target = ast.unparse(func)
             if called.startswith("env_") or target in {"os.environ.get", "os.getenv"}:
-                names.add(node.args[0].value)
+                names.add(cast(str, node.args[0].value))
         if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
             if isinstance(node.slice, ast.Constant):
-                names.add(node.slice.value)
+                names.add(cast(str, node.slice.value))
     return names
 
 
-def test_every_variable_the_settings_read_is_listed_in_env_example():
+def test_every_variable_the_settings_read_is_listed_in_env_example() -> None:
     listed = {
         line.split("=", 1)[0].strip()
         for line in (ROOT / ".env.example").read_text().splitlines()
@@ -314,7 +315,7 @@ def test_every_variable_the_settings_read_is_listed_in_env_example():
     assert read - listed == set()
 
 
-def test_importing_the_project_package_does_not_load_the_settings():
+def test_importing_the_project_package_does_not_load_the_settings() -> None:
     """bin/run runs ``python -m project.launch``, which imports ``project`` (and so the
     Celery app) before it sets DEBUG; that import must not need SECRET_KEY yet."""
     import os

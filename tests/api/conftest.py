@@ -4,15 +4,19 @@ and a small world of parties, places, sources, claims, verdicts and contradictio
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, UserAPIKey
 from claims.services import verdict_record
+from sources.models import Party, Source
 from tests import factories
 
 ROLES = ("analyst", "journalist", "consumer")
@@ -28,7 +32,7 @@ def _generous_throttles(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _forget_verified_keys() -> Any:
+def _forget_verified_keys() -> Iterator[None]:
     from project.api.auth import verified_keys
 
     verified_keys.clear()
@@ -49,7 +53,7 @@ def error_fields(response: Any) -> dict[str | None, list[str]]:
     return fields
 
 
-def api_key(user: Any, name: str = "test") -> str:
+def api_key(user: User, name: str = "test") -> str:
     _, key = UserAPIKey.objects.create_key(user=user, name=name)
     return str(key)
 
@@ -62,17 +66,17 @@ def client_with_key(key: str | None) -> APIClient:
 
 
 @pytest.fixture
-def analyst_client(analyst: Any) -> APIClient:
+def analyst_client(analyst: User) -> APIClient:
     return client_with_key(api_key(analyst))
 
 
 @pytest.fixture
-def journalist_client(journalist: Any) -> APIClient:
+def journalist_client(journalist: User) -> APIClient:
     return client_with_key(api_key(journalist))
 
 
 @pytest.fixture
-def consumer_client(consumer: Any) -> APIClient:
+def consumer_client(consumer: User) -> APIClient:
     return client_with_key(api_key(consumer))
 
 
@@ -94,17 +98,17 @@ def role_clients(analyst_client: APIClient, journalist_client: APIClient, consum
 class World:
     """The Lachin-corridor example in miniature."""
 
-    azerbaijan: Any
-    aliyev: Any
-    armenia: Any
-    armenian_mod: Any
-    south_front: Any
+    azerbaijan: Party
+    aliyev: Party
+    armenia: Party
+    armenian_mod: Party
+    south_front: Party
     country: Entity
     district: Entity
     aghband: Entity
     hadrut: Entity
-    article: Any
-    republication: Any
+    article: Source
+    republication: Source
     claims: dict[str, Claim] = field(default_factory=dict)
     contradictions: dict[str, Contradiction] = field(default_factory=dict)
 
@@ -136,7 +140,7 @@ def make_contradiction(a: Claim, b: Claim, **kwargs: Any) -> Contradiction:
 
 
 @pytest.fixture
-def world(db: Any, analyst: Any) -> World:
+def world(db: Any, analyst: User) -> World:
     PF, EF, SF = factories.PartyFactory, factories.EntityFactory, factories.SourceFactory
     azerbaijan = PF(name="Azerbaijan", kind="state")
     armenia = PF(name="Armenia", kind="state")
@@ -150,8 +154,8 @@ def world(db: Any, analyst: Any) -> World:
         district=None,  # type: ignore[arg-type]
         aghband=None,  # type: ignore[arg-type]
         hadrut=EF(name="Hadrut", kind="place", aliases=["Hadrud"]),
-        article=None,
-        republication=None,
+        article=None,  # type: ignore[arg-type]
+        republication=None,  # type: ignore[arg-type]
     )  # fmt: skip
     w.district = EF(name="Zangilan district", kind="place", part_of=w.country)
     w.aghband = EF(name="Aghband", kind="place", aliases=["Ağbənd", "Agbend"], part_of=w.district)
@@ -191,14 +195,14 @@ def world(db: Any, analyst: Any) -> World:
 
 
 class LiveAPI:
-    def __init__(self, url: str, process: Any, log: Any) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         self.url = url
         self.process = process
         self.log = log
 
 
 @pytest.fixture
-def gunicorn_server(transactional_db: Any, tmp_path: Any) -> Any:
+def gunicorn_server(transactional_db: Any, tmp_path: Path) -> Iterator[LiveAPI]:
     """The app served by gunicorn (2 workers) on a free port, on the test database, as in
     production (DEBUG off, persistent connections). Django's threaded test server opens a
     database connection per request, which makes a long fuzz run several times slower."""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -14,14 +15,14 @@ from rest_framework.test import APIClient
 from claims.models import UserAPIKey
 from project.api.auth import verified_keys
 from tests import factories
-from tests.api.conftest import api_key, claim_payload, client_with_key, error_fields
+from tests.api.conftest import World, api_key, claim_payload, client_with_key, error_fields
 
 pytestmark = pytest.mark.django_db
 
 CLAIMS = "/api/v1/claims/"
 
 
-def test_without_credentials_every_request_is_a_401_with_a_challenge(world, anonymous_client):
+def test_without_credentials_every_request_is_a_401_with_a_challenge(world: World, anonymous_client: APIClient) -> None:
     response = anonymous_client.get(CLAIMS)
 
     assert response.status_code == 401
@@ -36,20 +37,20 @@ def test_without_credentials_every_request_is_a_401_with_a_challenge(world, anon
     "header",
     ["Api-Key nonsense", "Api-Key abc.def", "Api-Key ", "Api-Key toolongprefix.secret", "Api-Key a\x00b.c"],
 )
-def test_a_wrong_or_malformed_key_is_a_401(world, header):
+def test_a_wrong_or_malformed_key_is_a_401(world: World, header: str) -> None:
     response = APIClient().get(CLAIMS, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
 
 
-def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(world, consumer):
+def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(world: World, consumer: User) -> None:
     key = api_key(consumer)
     prefix = key.split(".")[0]
     assert client_with_key(f"{prefix}.{'x' * 32}").get(CLAIMS).status_code == 401
     assert client_with_key(key).get(CLAIMS).status_code == 200
 
 
-def test_keys_are_stored_hashed(world, consumer):
+def test_keys_are_stored_hashed(world: World, consumer: User) -> None:
     key = api_key(consumer)
     stored = UserAPIKey.objects.get(prefix=key.split(".")[0])
 
@@ -57,7 +58,7 @@ def test_keys_are_stored_hashed(world, consumer):
     assert stored.hashed_key.startswith("sha512$$")
 
 
-def test_a_revoked_key_stops_working(world, consumer):
+def test_a_revoked_key_stops_working(world: World, consumer: User) -> None:
     key = api_key(consumer)
     client = client_with_key(key)
     assert client.get(CLAIMS).status_code == 200
@@ -68,7 +69,7 @@ def test_a_revoked_key_stops_working(world, consumer):
     assert client.get(CLAIMS).status_code == 401
 
 
-def test_with_the_cache_off_a_revocation_takes_effect_at_once(world, consumer, settings):
+def test_with_the_cache_off_a_revocation_takes_effect_at_once(world: World, consumer: User, settings: Any) -> None:
     settings.API_KEY_CACHE_SECONDS = 0
     key = api_key(consumer)
     client = client_with_key(key)
@@ -77,20 +78,20 @@ def test_with_the_cache_off_a_revocation_takes_effect_at_once(world, consumer, s
     assert client.get(CLAIMS).status_code == 401
 
 
-def test_an_expired_key_is_refused(world, consumer):
+def test_an_expired_key_is_refused(world: World, consumer: User) -> None:
     _, key = UserAPIKey.objects.create_key(user=consumer, name="old", expiry_date=timezone.now() - dt.timedelta(1))
     response = client_with_key(key).get(CLAIMS)
     assert response.status_code == 401 and "expired" in response.json()["detail"]
 
 
-def test_an_inactive_users_key_is_refused(world, consumer):
+def test_an_inactive_users_key_is_refused(world: World, consumer: User) -> None:
     key = api_key(consumer)
     consumer.is_active = False
     consumer.save()
     assert client_with_key(key).get(CLAIMS).status_code == 401
 
 
-def test_a_user_creates_lists_and_revokes_their_own_keys(world, consumer):
+def test_a_user_creates_lists_and_revokes_their_own_keys(world: World, consumer: User) -> None:
     client = client_with_key(api_key(consumer, "first"))
 
     created = client.post("/api/v1/keys/", {"name": "dashboard"}, format="json")
@@ -106,7 +107,7 @@ def test_a_user_creates_lists_and_revokes_their_own_keys(world, consumer):
     assert client_with_key(body["key"]).get(CLAIMS).status_code == 401
 
 
-def test_a_key_cannot_revoke_itself_or_anyone_elses(world, consumer, journalist):
+def test_a_key_cannot_revoke_itself_or_anyone_elses(world: World, consumer: User, journalist: User) -> None:
     key = api_key(consumer)
     client = client_with_key(key)
     itself = client.delete(f"/api/v1/keys/{key.split('.')[0]}/")
@@ -116,13 +117,13 @@ def test_a_key_cannot_revoke_itself_or_anyone_elses(world, consumer, journalist)
     assert client_with_key(other).get(CLAIMS).status_code == 200
 
 
-def test_a_key_carries_its_users_role(world, journalist):
+def test_a_key_carries_its_users_role(world: World, journalist: User) -> None:
     client = client_with_key(api_key(journalist))
     assert client.get(CLAIMS).status_code == 200
     assert client.post(CLAIMS, claim_payload(world), format="json").status_code == 403
 
 
-def test_a_browser_session_authenticates_and_needs_csrf_to_write(world, analyst):
+def test_a_browser_session_authenticates_and_needs_csrf_to_write(world: World, analyst: User) -> None:
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(analyst)
 
@@ -131,14 +132,14 @@ def test_a_browser_session_authenticates_and_needs_csrf_to_write(world, analyst)
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
 
 
-def test_a_user_without_a_role_may_only_manage_keys(world):
+def test_a_user_without_a_role_may_only_manage_keys(world: World) -> None:
     nobody = factories.UserFactory(username="nobody", is_staff=False)
     client = client_with_key(api_key(nobody))
     assert client.get(CLAIMS).status_code == 403
     assert client.get("/api/v1/keys/").status_code == 200
 
 
-def test_bad_key_requests_are_400s(world, consumer):
+def test_bad_key_requests_are_400s(world: World, consumer: User) -> None:
     client = client_with_key(api_key(consumer))
     assert "name" in error_fields(client.post("/api/v1/keys/", {}, format="json"))
     assert "name" in error_fields(client.post("/api/v1/keys/", {"name": "x" * 51}, format="json"))
@@ -162,10 +163,12 @@ def _key_from_messages(response: Any) -> str:
     shown = [str(m) for m in response.context["messages"]]
     keys = re.findall(r"\b([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})\b", " ".join(shown))
     assert len(keys) == 1, shown
-    return keys[0]
+    return str(keys[0])
 
 
-def test_a_key_created_in_the_admin_authenticates_until_it_is_revoked_there(world, superuser, consumer):
+def test_a_key_created_in_the_admin_authenticates_until_it_is_revoked_there(
+    world: World, superuser: User, consumer: User
+) -> None:
     admin_client = _admin_client(superuser)
 
     added = admin_client.post(f"{ADMIN_KEYS}add/", {"user": consumer.pk, "name": "newsroom"}, follow=True)
@@ -188,7 +191,7 @@ def test_a_key_created_in_the_admin_authenticates_until_it_is_revoked_there(worl
     assert UserAPIKey.objects.filter(pk=stored.pk, revoked=True).exists()  # kept, not deleted
 
 
-def test_a_key_is_revoked_on_its_admin_change_page_and_is_kept(world, superuser, consumer):
+def test_a_key_is_revoked_on_its_admin_change_page_and_is_kept(world: World, superuser: User, consumer: User) -> None:
     admin_client = _admin_client(superuser)
     stored, key = UserAPIKey.objects.create_key(user=consumer, name="laptop")
     assert client_with_key(key).get(CLAIMS).status_code == 200
@@ -206,7 +209,7 @@ def test_a_key_is_revoked_on_its_admin_change_page_and_is_kept(world, superuser,
     assert UserAPIKey.objects.filter(pk=stored.pk).exists()
 
 
-def test_bad_input_in_the_admin_key_form_is_a_form_error(world, superuser, consumer):
+def test_bad_input_in_the_admin_key_form_is_a_form_error(world: World, superuser: User, consumer: User) -> None:
     admin_client = _admin_client(superuser)
     response = admin_client.post(
         f"{ADMIN_KEYS}add/",
@@ -218,11 +221,13 @@ def test_bad_input_in_the_admin_key_form_is_a_form_error(world, superuser, consu
     assert not UserAPIKey.objects.filter(user=consumer).exists()
 
 
-def test_only_users_with_the_key_permissions_manage_others_keys_in_the_admin(world, analyst, consumer):
+def test_only_users_with_the_key_permissions_manage_others_keys_in_the_admin(
+    world: World, analyst: User, consumer: User
+) -> None:
     UserAPIKey.objects.create_key(user=consumer, name="theirs")
     assert _admin_client(analyst).get(ADMIN_KEYS).status_code == 403
     assert _admin_client(analyst).post(f"{ADMIN_KEYS}add/", {"user": analyst.pk, "name": "x"}).status_code == 403
 
 
-def test_the_key_librarys_own_admin_page_is_gone(superuser):
+def test_the_key_librarys_own_admin_page_is_gone(superuser: User) -> None:
     assert _admin_client(superuser).get("/admin/rest_framework_api_key/apikey/").status_code == 404

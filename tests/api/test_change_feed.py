@@ -14,20 +14,24 @@ import time
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection, transaction
+from rest_framework.test import APIClient
 
 from claims.models import Claim, ClaimChange, ClaimSource
 from claims.services import claim_retract, claim_update, verdict_publish, verdict_record
-from tests.api.conftest import api_key, client_with_key, error_fields
+from tests.api.conftest import World, api_key, client_with_key, error_fields
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 FEED = "/api/v1/changes/"
 
 
-def poll(client: Any, cursor: str | None, *, until: Any = bool, timeout: float = 60) -> tuple[list[dict], str]:
+def poll(
+    client: Any, cursor: str | None, *, until: Any = bool, timeout: float = 60
+) -> tuple[list[dict[str, Any]], str]:
     """Poll from ``cursor`` (following has_more) until ``until(changes)`` holds."""
-    changes: list[dict] = []
+    changes: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while True:
         params = {"cursor": cursor} if cursor else {}
@@ -49,7 +53,7 @@ def drain(client: Any) -> str:
         return "0.0"
     target = (last.xid, last.claim_id)
 
-    def caught_up(changes: list[dict]) -> bool:
+    def caught_up(changes: list[dict[str, Any]]) -> bool:
         return bool(changes) and tuple(int(p) for p in changes[-1]["cursor"].split(".")) >= target
 
     changes, cursor = poll(client, None, until=caught_up)
@@ -58,11 +62,13 @@ def drain(client: Any) -> str:
 
 
 @pytest.fixture
-def reader(world: Any, consumer: Any) -> Any:
+def reader(world: World, consumer: User) -> APIClient:
     return client_with_key(api_key(consumer))
 
 
-def test_the_feed_covers_creation_content_sources_verdicts_publication_and_retraction(world, reader, analyst):
+def test_the_feed_covers_creation_content_sources_verdicts_publication_and_retraction(
+    world: World, reader: APIClient, analyst: User
+) -> None:
     cursor = drain(reader)
     claim = world.claims["aghband"]
 
@@ -79,7 +85,7 @@ def test_the_feed_covers_creation_content_sources_verdicts_publication_and_retra
     assert changes[-1]["retracted"] is True
 
 
-def test_one_transaction_is_one_change_per_claim(world, reader, analyst):
+def test_one_transaction_is_one_change_per_claim(world: World, reader: APIClient, analyst: User) -> None:
     cursor = drain(reader)
     with transaction.atomic():
         claim_update(claim=world.claims["hadrut"], data={"quote": "We took it."})
@@ -93,7 +99,7 @@ def test_one_transaction_is_one_change_per_claim(world, reader, analyst):
     assert changes[0]["status"] == "false"
 
 
-def test_polling_from_the_cursor_never_repeats_a_change(world, reader):
+def test_polling_from_the_cursor_never_repeats_a_change(world: World, reader: APIClient) -> None:
     cursor = drain(reader)
     claim_update(claim=world.claims["hadrut"], data={"quote": "one"})
     first, cursor = poll(reader, cursor)
@@ -106,13 +112,13 @@ def test_polling_from_the_cursor_never_repeats_a_change(world, reader):
     assert third["results"] == [] and third["cursor"] == cursor and third["has_more"] is False
 
 
-def test_the_feed_pages_with_has_more(world, reader):
+def test_the_feed_pages_with_has_more(world: World, reader: APIClient) -> None:
     cursor = drain(reader)
     for n in range(5):
         claim_update(claim=world.claims["hadrut"], data={"quote": f"take {n}"})
     deadline = time.monotonic() + 60
     while True:
-        body = reader.get(FEED, {"cursor": cursor, "limit": 2}).json()
+        body = reader.get(FEED, {"cursor": cursor, "limit": 2}).json()  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
         if body["has_more"] or time.monotonic() > deadline:
             break
         time.sleep(0.05)
@@ -120,7 +126,7 @@ def test_the_feed_pages_with_has_more(world, reader):
     assert body["next"].endswith(f"?cursor={body['cursor']}&limit=2")
 
 
-def test_a_concurrent_writer_cannot_make_the_reader_skip_a_change(world, reader):
+def test_a_concurrent_writer_cannot_make_the_reader_skip_a_change(world: World, reader: APIClient) -> None:
     """Writer A changes claim 1 and stays open; writer B changes claim 2 and commits first.
 
     A reader that kept an updated_at high-water mark would now see B's change, move past
@@ -165,7 +171,9 @@ def test_a_concurrent_writer_cannot_make_the_reader_skip_a_change(world, reader)
     assert reader.get(FEED, {"cursor": cursor}).json()["results"] == []
 
 
-def test_under_concurrent_writers_a_polling_reader_sees_every_change_exactly_once(world, reader):
+def test_under_concurrent_writers_a_polling_reader_sees_every_change_exactly_once(
+    world: World, reader: APIClient
+) -> None:
     start = drain(reader)
     claims = list(world.claims.values())
     reader_key = _reader_key(reader)
@@ -192,7 +200,7 @@ def test_under_concurrent_writers_a_polling_reader_sees_every_change_exactly_onc
             client = client_with_key(reader_key)
             while True:
                 done = stop_reading.is_set()
-                body = client.get(FEED, {"cursor": cursor, "limit": 3}).json()
+                body = client.get(FEED, {"cursor": cursor, "limit": 3}).json()  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
                 seen.extend(change["cursor"] for change in body["results"])
                 cursor = body["cursor"]
                 if done and not body["has_more"] and not body["results"]:
@@ -231,7 +239,7 @@ def _reader_key(client: Any) -> str:
     return str(client._credentials["HTTP_AUTHORIZATION"].split(" ", 1)[1])
 
 
-def test_a_bad_cursor_is_a_400(world, reader):
+def test_a_bad_cursor_is_a_400(world: World, reader: APIClient) -> None:
     for cursor in ("abc", "1", "1.2.3", "-1.2", "99999999999999999999.1"):
         response = reader.get(FEED, {"cursor": cursor})
         assert response.status_code == 400, cursor

@@ -8,11 +8,13 @@ import threading
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
+from rest_framework.test import APIClient
 
 from claims.models import Claim, ClaimSource
 from claims.services import claim_retract
-from tests.api.conftest import api_key, claim_payload, client_with_key, error_fields, predicate
+from tests.api.conftest import World, api_key, claim_payload, client_with_key, error_fields, predicate
 from tests.factories import EntityFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +34,7 @@ def detail(pk: int) -> str:
 # --- List and filters -----------------------------------------------------------------
 
 
-def test_the_list_is_newest_first_with_party_side_and_status(world, consumer_client):
+def test_the_list_is_newest_first_with_party_side_and_status(world: World, consumer_client: APIClient) -> None:
     rows = consumer_client.get(LIST).json()["results"]
 
     assert [r["asserted_at"] for r in rows] == sorted((r["asserted_at"] for r in rows), reverse=True)
@@ -45,20 +47,20 @@ def test_the_list_is_newest_first_with_party_side_and_status(world, consumer_cli
     assert (hadrut["valid_from"], hadrut["valid_until"]) == ("2020-10-09", "2020-10-09")
 
 
-def test_it_filters_by_status(world, consumer_client):
+def test_it_filters_by_status(world: World, consumer_client: APIClient) -> None:
     assert ids(consumer_client.get(LIST, {"status": "false"})) == [world.claims["hadrut_denied"].pk]
     both = ids(consumer_client.get(LIST + "?status=false&status=true"))
     assert sorted(both) == sorted([world.claims["hadrut_denied"].pk, world.claims["hadrut"].pk])
 
 
-def test_it_filters_by_party_and_by_side(world, consumer_client):
+def test_it_filters_by_party_and_by_side(world: World, consumer_client: APIClient) -> None:
     by_party = ids(consumer_client.get(LIST, {"party": world.aliyev.pk}))
     assert sorted(by_party) == sorted([world.claims["aghband"].pk, world.claims["hadrut"].pk])
     assert ids(consumer_client.get(LIST, {"party": world.azerbaijan.pk})) == []
     assert sorted(ids(consumer_client.get(LIST, {"side": world.azerbaijan.pk}))) == sorted(by_party)
 
 
-def test_it_filters_by_subject_id_name_alias_and_place_within(world, consumer_client):
+def test_it_filters_by_subject_id_name_alias_and_place_within(world: World, consumer_client: APIClient) -> None:
     aghband = world.claims["aghband"].pk
     assert ids(consumer_client.get(LIST, {"subject": world.aghband.pk})) == [aghband]
     # Accent- and case-insensitive, by alias, and fuzzy: Ağbənd, AGBEND, Agband all find Aghband.
@@ -72,7 +74,9 @@ def test_it_filters_by_subject_id_name_alias_and_place_within(world, consumer_cl
     assert within == {aghband, world.claims["border_denied"].pk}
 
 
-def test_it_filters_by_predicate_and_by_source_url_normalised_like_storage(world, consumer_client):
+def test_it_filters_by_predicate_and_by_source_url_normalised_like_storage(
+    world: World, consumer_client: APIClient
+) -> None:
     assert len(ids(consumer_client.get(LIST, {"predicate": "controlled-by"}))) == 4
     assert ids(consumer_client.get(LIST, {"predicate": "casualties"})) == []
     # Stored as https://southfront.org/lachin: case, trailing slash and tracking parameters do not matter.
@@ -80,7 +84,7 @@ def test_it_filters_by_predicate_and_by_source_url_normalised_like_storage(world
     assert sorted(found) == sorted([world.claims["aghband"].pk, world.claims["border_denied"].pk])
 
 
-def test_it_filters_by_assertion_time_period_overlap_and_update_time(world, consumer_client):
+def test_it_filters_by_assertion_time_period_overlap_and_update_time(world: World, consumer_client: APIClient) -> None:
     october_9_10 = ids(
         consumer_client.get(LIST, {"asserted_after": "2020-10-09T00:00:00Z", "asserted_before": "2020-10-11T00:00:00Z"})
     )
@@ -95,7 +99,7 @@ def test_it_filters_by_assertion_time_period_overlap_and_update_time(world, cons
     assert ids(consumer_client.get(LIST, {"updated_since": "2030-12-31T00:00:00Z"})) == [world.claims["aghband"].pk]
 
 
-def test_full_text_search_covers_statement_and_quote_with_stemming(world, consumer_client):
+def test_full_text_search_covers_statement_and_quote_with_stemming(world: World, consumer_client: APIClient) -> None:
     assert ids(consumer_client.get(LIST, {"q": "liberated"})) == [world.claims["aghband"].pk]  # in the quote
     assert set(ids(consumer_client.get(LIST, {"q": "Hadrut"}))) == {
         world.claims["hadrut"].pk, world.claims["hadrut_denied"].pk
@@ -105,7 +109,7 @@ def test_full_text_search_covers_statement_and_quote_with_stemming(world, consum
     ]
 
 
-def test_full_text_search_is_served_by_the_gin_index(world):
+def test_full_text_search_is_served_by_the_gin_index(world: World) -> None:
     from django.contrib.postgres.search import SearchQuery
 
     Claim.objects.bulk_create(
@@ -121,13 +125,13 @@ def test_full_text_search_is_served_by_the_gin_index(world):
     assert "claim_search_gin" in plan.explain()
 
 
-def test_it_filters_retracted_claims(world, consumer_client):
+def test_it_filters_retracted_claims(world: World, consumer_client: APIClient) -> None:
     claim_retract(claim=world.claims["hadrut"], reason="Misattributed.")
     assert ids(consumer_client.get(LIST, {"retracted": "true"})) == [world.claims["hadrut"].pk]
     assert world.claims["hadrut"].pk not in ids(consumer_client.get(LIST, {"retracted": "false"}))
 
 
-def test_it_orders_by_period_update_time_or_id_either_way(world, consumer_client):
+def test_it_orders_by_period_update_time_or_id_either_way(world: World, consumer_client: APIClient) -> None:
     by_period = consumer_client.get(LIST, {"ordering": "valid_from"}).json()["results"]
     assert [r["valid_from"] for r in by_period] == sorted(r["valid_from"] for r in by_period)
     assert ids(consumer_client.get(LIST, {"ordering": "-id"})) == sorted(ids(consumer_client.get(LIST)), reverse=True)
@@ -154,14 +158,16 @@ def test_it_orders_by_period_update_time_or_id_either_way(world, consumer_client
         ({"updated_since": ""}, "updated_since"),
     ],
 )
-def test_bad_filters_are_a_400_naming_the_parameter(world, consumer_client, params, field):
+def test_bad_filters_are_a_400_naming_the_parameter(
+    world: World, consumer_client: APIClient, params: dict[str, str], field: str
+) -> None:
     response = consumer_client.get(LIST, params)
 
     assert response.status_code == 400, response.content
     assert field in error_fields(response)
 
 
-def test_a_date_at_the_end_of_the_calendar_is_not_a_server_error(world, consumer_client):
+def test_a_date_at_the_end_of_the_calendar_is_not_a_server_error(world: World, consumer_client: APIClient) -> None:
     response = consumer_client.get(LIST, {"period_start": "0001-01-01", "period_end": "9999-12-31"})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 4
@@ -170,7 +176,9 @@ def test_a_date_at_the_end_of_the_calendar_is_not_a_server_error(world, consumer
 # --- Detail ---------------------------------------------------------------------------
 
 
-def test_the_detail_has_party_sources_with_excerpts_verdict_history_and_open_contradictions(world, consumer_client):
+def test_the_detail_has_party_sources_with_excerpts_verdict_history_and_open_contradictions(
+    world: World, consumer_client: APIClient
+) -> None:
     denied = world.claims["hadrut_denied"]
     response = consumer_client.get(detail(denied.pk))
 
@@ -194,7 +202,7 @@ def test_the_detail_has_party_sources_with_excerpts_verdict_history_and_open_con
     assert response["ETag"].startswith('"') and response["ETag"].endswith('"')
 
 
-def test_an_unknown_claim_is_a_json_404(world, consumer_client):
+def test_an_unknown_claim_is_a_json_404(world: World, consumer_client: APIClient) -> None:
     response = consumer_client.get(detail(10**12))
     assert response.status_code == 404
     assert error_fields(response) == {}
@@ -204,7 +212,9 @@ def test_an_unknown_claim_is_a_json_404(world, consumer_client):
 # --- Create ---------------------------------------------------------------------------
 
 
-def test_an_analyst_logs_a_claim_with_its_sources_in_one_request(world, analyst_client, analyst):
+def test_an_analyst_logs_a_claim_with_its_sources_in_one_request(
+    world: World, analyst_client: APIClient, analyst: User
+) -> None:
     response = analyst_client.post(LIST, claim_payload(world), format="json")
 
     assert response.status_code == 201, response.content
@@ -219,8 +229,10 @@ def test_an_analyst_logs_a_claim_with_its_sources_in_one_request(world, analyst_
     assert body["status"] == "unrated" and body["appearances"][0]["excerpt"] == "Aghband is ours"
 
 
-def test_the_history_of_an_api_write_names_the_key_holder(world, analyst_client, analyst):
-    from claims.models import ClaimEvent
+def test_the_history_of_an_api_write_names_the_key_holder(
+    world: World, analyst_client: APIClient, analyst: User
+) -> None:
+    from claims.models import ClaimEvent  # type: ignore[attr-defined]  # made by pghistory at runtime
 
     response = analyst_client.post(LIST, claim_payload(world), format="json")
 
@@ -229,7 +241,9 @@ def test_the_history_of_an_api_write_names_the_key_holder(world, analyst_client,
     assert event.pgh_context.metadata["url"] == LIST
 
 
-def test_a_value_that_does_not_fit_the_predicate_is_a_400_naming_the_field(world, analyst_client):
+def test_a_value_that_does_not_fit_the_predicate_is_a_400_naming_the_field(
+    world: World, analyst_client: APIClient
+) -> None:
     body = claim_payload(world, predicate="casualties")  # takes a quantity, not an entity
     response = analyst_client.post(LIST, body, format="json")
 
@@ -257,14 +271,16 @@ def test_a_value_that_does_not_fit_the_predicate_is_a_400_naming_the_field(world
         ({"asserted_by": None}, "asserted_by"),
     ],
 )
-def test_bad_claim_input_is_a_400_naming_the_field(world, analyst_client, overrides, field):
+def test_bad_claim_input_is_a_400_naming_the_field(
+    world: World, analyst_client: APIClient, overrides: dict[str, Any], field: str
+) -> None:
     response = analyst_client.post(LIST, claim_payload(world, **overrides), format="json")
 
     assert response.status_code == 400, response.content
     assert field in error_fields(response), error_fields(response)
 
 
-def test_a_failed_create_leaves_nothing_half_written(world, analyst_client):
+def test_a_failed_create_leaves_nothing_half_written(world: World, analyst_client: APIClient) -> None:
     claims, links = Claim.objects.count(), ClaimSource.objects.count()
     body = claim_payload(world)
     # The second appearance repeats the first (same source, same role): refused by the service.
@@ -276,7 +292,9 @@ def test_a_failed_create_leaves_nothing_half_written(world, analyst_client):
     assert (Claim.objects.count(), ClaimSource.objects.count()) == (claims, links)
 
 
-def test_malformed_json_and_other_media_types_are_4xx_in_the_error_shape(world, analyst_client):
+def test_malformed_json_and_other_media_types_are_4xx_in_the_error_shape(
+    world: World, analyst_client: APIClient
+) -> None:
     response = analyst_client.post(LIST, b'{"subject": ', content_type="application/json")
     assert response.status_code == 400
     assert error_fields(response) == {}
@@ -289,7 +307,7 @@ def test_malformed_json_and_other_media_types_are_4xx_in_the_error_shape(world, 
 # --- Update: ETag and If-Match ---------------------------------------------------------
 
 
-def test_patch_needs_if_match_and_refuses_a_stale_tag(world, analyst_client):
+def test_patch_needs_if_match_and_refuses_a_stale_tag(world: World, analyst_client: APIClient) -> None:
     url = detail(world.claims["aghband"].pk)
     etag = analyst_client.get(url)["ETag"]
 
@@ -311,7 +329,7 @@ def test_patch_needs_if_match_and_refuses_a_stale_tag(world, analyst_client):
     assert Claim.objects.get(pk=world.claims["aghband"].pk).statement == "Changed"
 
 
-def test_a_weak_tag_never_matches_and_a_star_always_does(world, analyst_client):
+def test_a_weak_tag_never_matches_and_a_star_always_does(world: World, analyst_client: APIClient) -> None:
     url = detail(world.claims["aghband"].pk)
     etag = analyst_client.get(url)["ETag"]
 
@@ -323,7 +341,7 @@ def test_a_weak_tag_never_matches_and_a_star_always_does(world, analyst_client):
     assert star.status_code == 200
 
 
-def test_put_replaces_the_editable_fields(world, analyst_client):
+def test_put_replaces_the_editable_fields(world: World, analyst_client: APIClient) -> None:
     url = detail(world.claims["hadrut"].pk)
     etag = analyst_client.get(url)["ETag"]
     body = {
@@ -339,7 +357,7 @@ def test_put_replaces_the_editable_fields(world, analyst_client):
     assert analyst_client.put(url, {"statement": "only this"}, format="json", HTTP_IF_MATCH="*").status_code == 400
 
 
-def test_a_bad_update_changes_nothing(world, analyst_client):
+def test_a_bad_update_changes_nothing(world: World, analyst_client: APIClient) -> None:
     url = detail(world.claims["aghband"].pk)
     etag = analyst_client.get(url)["ETag"]
     response = analyst_client.patch(url, {"predicate": "casualties"}, format="json", HTTP_IF_MATCH=etag)
@@ -349,7 +367,7 @@ def test_a_bad_update_changes_nothing(world, analyst_client):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_of_two_writers_holding_the_same_etag_exactly_one_wins(world, analyst):
+def test_of_two_writers_holding_the_same_etag_exactly_one_wins(world: World, analyst: User) -> None:
     """Both read the claim, then both PATCH at the same moment with the same ETag. The row
     lock makes compare-and-write one step: one gets 200, the other 412, and no change is lost."""
     url = detail(world.claims["aghband"].pk)
@@ -382,7 +400,7 @@ def test_of_two_writers_holding_the_same_etag_exactly_one_wins(world, analyst):
 # --- Retraction -----------------------------------------------------------------------
 
 
-def test_an_analyst_retracts_a_claim_with_a_reason(world, analyst_client):
+def test_an_analyst_retracts_a_claim_with_a_reason(world: World, analyst_client: APIClient) -> None:
     url = detail(world.claims["hadrut"].pk) + "retract/"
     assert error_fields(analyst_client.post(url, {}, format="json")) == {"reason": ["required"]}
 
@@ -394,14 +412,16 @@ def test_an_analyst_retracts_a_claim_with_a_reason(world, analyst_client):
     assert again.status_code == 400 and None in error_fields(again)
 
 
-def test_a_retracted_claim_cannot_be_edited(world, analyst_client):
+def test_a_retracted_claim_cannot_be_edited(world: World, analyst_client: APIClient) -> None:
     claim_retract(claim=world.claims["hadrut"], reason="Withdrawn.")
     url = detail(world.claims["hadrut"].pk)
     response = analyst_client.patch(url, {"statement": "x"}, format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 400
 
 
-def test_claims_about_a_new_place_need_no_value_for_a_valueless_predicate(world, analyst_client):
+def test_claims_about_a_new_place_need_no_value_for_a_valueless_predicate(
+    world: World, analyst_client: APIClient
+) -> None:
     front = EntityFactory(name="Southern front", kind="other")
     body = claim_payload(world, subject=front.pk, predicate="collapsing", object_entity=None, appearances=[])
     response = analyst_client.post(LIST, body, format="json")

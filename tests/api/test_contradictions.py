@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from claims.models import Contradiction
-from tests.api.conftest import error_fields, make_claim, make_contradiction, predicate
+from tests.api.conftest import World, error_fields, make_claim, make_contradiction, predicate
 from tests.factories import EntityFactory, PartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,9 @@ def ids(response: Any) -> list[int]:
     return [row["id"] for row in response.json()["results"]]
 
 
-def test_each_contradiction_shows_both_claims_with_parties_sources_and_statuses(world, journalist_client):
+def test_each_contradiction_shows_both_claims_with_parties_sources_and_statuses(
+    world: World, journalist_client: APIClient
+) -> None:
     response = journalist_client.get(f"{LIST}{world.contradictions['border'].pk}/")
 
     assert response.status_code == 200
@@ -40,13 +44,13 @@ def test_each_contradiction_shows_both_claims_with_parties_sources_and_statuses(
     assert next(row for row in listed if row["id"] == body["id"]) == body
 
 
-def test_filter_by_entity_includes_places_within_it(world, journalist_client):
+def test_filter_by_entity_includes_places_within_it(world: World, journalist_client: APIClient) -> None:
     assert ids(journalist_client.get(LIST, {"entity": world.country.pk})) == [world.contradictions["border"].pk]
     assert ids(journalist_client.get(LIST, {"entity": world.aghband.pk})) == [world.contradictions["border"].pk]
     assert ids(journalist_client.get(LIST, {"entity": world.hadrut.pk})) == [world.contradictions["hadrut"].pk]
 
 
-def test_filter_by_party_or_by_side(world, journalist_client):
+def test_filter_by_party_or_by_side(world: World, journalist_client: APIClient) -> None:
     both = {world.contradictions["border"].pk, world.contradictions["hadrut"].pk}
     assert set(ids(journalist_client.get(LIST, {"party": world.aliyev.pk}))) == both
     assert ids(journalist_client.get(LIST, {"party": world.azerbaijan.pk})) == []
@@ -55,7 +59,7 @@ def test_filter_by_party_or_by_side(world, journalist_client):
     assert ids(journalist_client.get(LIST, {"side": outsider.pk})) == []
 
 
-def test_filter_by_kind_state_relation_and_period(world, journalist_client, journalist):
+def test_filter_by_kind_state_relation_and_period(world: World, journalist_client: APIClient, journalist: User) -> None:
     other = make_claim(subject=world.hadrut, predicate=predicate("controlled-by"), asserted_by=world.aliyev,
                        object_entity=EntityFactory(kind="organisation"), valid_from=dt.date(2020, 12, 1),
                        valid_until=dt.date(2020, 12, 31), asserted_at=dt.datetime(2020, 12, 1, tzinfo=dt.UTC))  # fmt: skip
@@ -72,7 +76,9 @@ def test_filter_by_kind_state_relation_and_period(world, journalist_client, jour
     assert world.contradictions["border"].pk in ids(journalist_client.get(LIST, {"period_start": "2020-10-23"}))
 
 
-def test_a_journalist_confirms_and_dismisses_with_a_reason(world, journalist_client, journalist):
+def test_a_journalist_confirms_and_dismisses_with_a_reason(
+    world: World, journalist_client: APIClient, journalist: User
+) -> None:
     url = f"{LIST}{world.contradictions['hadrut'].pk}/"
 
     confirmed = journalist_client.post(url + "confirm/", {"note": "Both cannot hold."}, format="json")
@@ -88,12 +94,14 @@ def test_a_journalist_confirms_and_dismisses_with_a_reason(world, journalist_cli
     assert again.status_code == 400
 
 
-def test_review_needs_the_review_permission(world, consumer_client, analyst_client):
+def test_review_needs_the_review_permission(
+    world: World, consumer_client: APIClient, analyst_client: APIClient
+) -> None:
     url = f"{LIST}{world.contradictions['border'].pk}/confirm/"
     assert consumer_client.post(url, {}, format="json").status_code == 403
     assert analyst_client.post(url, {}, format="json").status_code == 200
 
 
-def test_unknown_contradictions_are_404s(world, journalist_client):
+def test_unknown_contradictions_are_404s(world: World, journalist_client: APIClient) -> None:
     assert journalist_client.get(f"{LIST}999999/").status_code == 404
     assert journalist_client.post(f"{LIST}999999/confirm/", {}, format="json").status_code == 404

@@ -37,7 +37,7 @@ def test_entity_search_puts_the_best_match_first(shusha: None, consumer_client: 
 
 
 def test_entity_search_pages_follow_the_ranking(shusha: None, consumer_client: APIClient) -> None:
-    first = consumer_client.get("/api/v1/entities/", {"q": "Shusha", "page_size": 1}).json()
+    first = consumer_client.get("/api/v1/entities/", {"q": "Shusha", "page_size": 1}).json()  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
     seen = [row["name"] for row in first["results"]]
     page = first
     while page["next"]:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from rest_framework.test import APIClient
 
 from claims.models import Claim, ClaimSource, Verdict
-from tests.api.conftest import claim_payload, error_fields
+from tests.api.conftest import World, claim_payload, error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +32,9 @@ def counts() -> tuple[int, int, int]:
     return Claim.objects.count(), ClaimSource.objects.count(), Verdict.objects.count()
 
 
-def test_a_one_megabyte_statement_is_a_400_naming_the_statement_and_nothing_is_written(world, analyst_client):
+def test_a_one_megabyte_statement_is_a_400_naming_the_statement_and_nothing_is_written(
+    world: World, analyst_client: APIClient
+) -> None:
     before = counts()
 
     response = analyst_client.post(LIST, claim_payload(world, statement=varied_words(1_000_000)), format="json")
@@ -39,14 +44,14 @@ def test_a_one_megabyte_statement_is_a_400_naming_the_statement_and_nothing_is_w
     assert counts() == before
 
 
-def test_a_three_megabyte_statement_is_refused_too(world, analyst_client):
+def test_a_three_megabyte_statement_is_refused_too(world: World, analyst_client: APIClient) -> None:
     response = analyst_client.post(LIST, claim_payload(world, statement="x" * 3_000_000), format="json")
 
     assert response.status_code == 400
     assert "statement" in error_fields(response)
 
 
-def test_a_statement_at_the_limit_is_accepted(world, analyst_client):
+def test_a_statement_at_the_limit_is_accepted(world: World, analyst_client: APIClient) -> None:
     response = analyst_client.post(LIST, claim_payload(world, statement=varied_words(2000)), format="json")
 
     assert response.status_code == 201, response.content[:500]
@@ -60,7 +65,9 @@ def test_a_statement_at_the_limit_is_accepted(world, analyst_client):
     ],
     ids=["quote", "text value"],
 )
-def test_an_oversized_claim_field_is_a_400_naming_it(world, analyst_client, overrides, field):
+def test_an_oversized_claim_field_is_a_400_naming_it(
+    world: World, analyst_client: APIClient, overrides: dict[str, Any], field: str
+) -> None:
     before = counts()
 
     response = analyst_client.post(LIST, claim_payload(world, **overrides), format="json")
@@ -75,7 +82,9 @@ def test_an_oversized_claim_field_is_a_400_naming_it(world, analyst_client, over
     [({"excerpt": "e" * 20_001}, "appearances.0.excerpt"), ({"locator": "¶" * 101}, "appearances.0.locator")],
     ids=["excerpt", "locator"],
 )
-def test_an_oversized_excerpt_or_locator_is_a_400_naming_it(world, analyst_client, appearance, field):
+def test_an_oversized_excerpt_or_locator_is_a_400_naming_it(
+    world: World, analyst_client: APIClient, appearance: dict[str, str], field: str
+) -> None:
     before = counts()
     body = claim_payload(world)
     body["appearances"] = [{**body["appearances"][0], **appearance}]
@@ -87,7 +96,9 @@ def test_an_oversized_excerpt_or_locator_is_a_400_naming_it(world, analyst_clien
     assert counts() == before
 
 
-def test_an_oversized_edit_of_the_statement_is_a_400_and_changes_nothing(world, analyst_client):
+def test_an_oversized_edit_of_the_statement_is_a_400_and_changes_nothing(
+    world: World, analyst_client: APIClient
+) -> None:
     claim = world.claims["aghband"]
     tag = analyst_client.get(f"{LIST}{claim.pk}/")["ETag"]
 
@@ -100,7 +111,7 @@ def test_an_oversized_edit_of_the_statement_is_a_400_and_changes_nothing(world, 
     assert Claim.objects.get(pk=claim.pk).statement == claim.statement
 
 
-def test_an_oversized_rationale_is_a_400_naming_it(world, analyst_client):
+def test_an_oversized_rationale_is_a_400_naming_it(world: World, analyst_client: APIClient) -> None:
     before = counts()
     body = {"claim": world.claims["aghband"].pk, "rating": "false", "rationale": varied_words(1_000_000)}
 
@@ -115,7 +126,9 @@ def test_an_oversized_rationale_is_a_400_naming_it(world, analyst_client):
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_ending_in_the_year_9999_is_a_400_naming_valid_until(world, analyst_client, precision):
+def test_a_period_ending_in_the_year_9999_is_a_400_naming_valid_until(
+    world: World, analyst_client: APIClient, precision: str
+) -> None:
     before = counts()
     body = claim_payload(world, valid_from="2020-10-22", valid_until="9999-12-31", valid_until_precision=precision)
 
@@ -127,7 +140,9 @@ def test_a_period_ending_in_the_year_9999_is_a_400_naming_valid_until(world, ana
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_starting_in_the_year_9999_is_a_400_naming_valid_from(world, analyst_client, precision):
+def test_a_period_starting_in_the_year_9999_is_a_400_naming_valid_from(
+    world: World, analyst_client: APIClient, precision: str
+) -> None:
     body = claim_payload(world, valid_from="9999-06-15", valid_from_precision=precision, valid_until=None)
 
     response = analyst_client.post(LIST, body, format="json")
@@ -136,7 +151,7 @@ def test_a_period_starting_in_the_year_9999_is_a_400_naming_valid_from(world, an
     assert "valid_from" in error_fields(response)
 
 
-def test_an_assertion_in_the_year_9999_is_a_400_naming_asserted_at(world, analyst_client):
+def test_an_assertion_in_the_year_9999_is_a_400_naming_asserted_at(world: World, analyst_client: APIClient) -> None:
     for moment in ("9999-12-31T12:00:00Z", "9999-12-31T23:00:00-05:00"):
         response = analyst_client.post(LIST, claim_payload(world, asserted_at=moment), format="json")
 
@@ -145,7 +160,7 @@ def test_an_assertion_in_the_year_9999_is_a_400_naming_asserted_at(world, analys
     assert not Claim.objects.filter(statement=claim_payload(world)["statement"]).exists()
 
 
-def test_an_edit_to_a_period_ending_in_the_year_9999_is_a_400(world, analyst_client):
+def test_an_edit_to_a_period_ending_in_the_year_9999_is_a_400(world: World, analyst_client: APIClient) -> None:
     claim = world.claims["aghband"]
     tag = analyst_client.get(f"{LIST}{claim.pk}/")["ETag"]
 
@@ -160,7 +175,9 @@ def test_an_edit_to_a_period_ending_in_the_year_9999_is_a_400(world, analyst_cli
 
 
 @pytest.mark.parametrize("precision", ["day", "month", "year"])
-def test_a_period_in_the_year_1_is_stored_and_read_back(world, analyst_client, precision):
+def test_a_period_in_the_year_1_is_stored_and_read_back(
+    world: World, analyst_client: APIClient, precision: str
+) -> None:
     body = claim_payload(
         world, asserted_at="0001-01-01T00:00:00Z", valid_from="0001-01-01", valid_from_precision=precision,
         valid_until="0001-03-01", valid_until_precision=precision,
@@ -175,7 +192,7 @@ def test_a_period_in_the_year_1_is_stored_and_read_back(world, analyst_client, p
     assert analyst_client.get(LIST, {"period_start": "0001-01-01", "period_end": "0001-12-31"}).status_code == 200
 
 
-def test_a_time_before_the_year_1_is_a_400_naming_asserted_at(world, analyst_client):
+def test_a_time_before_the_year_1_is_a_400_naming_asserted_at(world: World, analyst_client: APIClient) -> None:
     response = analyst_client.post(LIST, claim_payload(world, asserted_at="0001-01-01T00:00:00+05:00"), format="json")
 
     assert response.status_code == 400, response.content[:500]

@@ -30,7 +30,7 @@ OPERATIONS = (
 @functools.cache
 def body_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
     """operationId -> (method, path, request body schema) for every write that takes a JSON body."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]  # drf-spectacular is not annotated
     components = schema["components"]["schemas"]
     found = {}
     for path, item in schema["paths"].items():
@@ -72,19 +72,21 @@ def send(client: APIClient, w: World, operation_id: str, body: dict[str, Any]) -
     return getattr(client, method)(url, body, format="json", **headers)
 
 
-def test_every_write_operation_with_a_body_is_walked():
+def test_every_write_operation_with_a_body_is_walked() -> None:
     assert set(body_operations()) == set(OPERATIONS)
 
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_it_accepts_the_valid_body(world, analyst_client, operation_id):
+def test_it_accepts_the_valid_body(world: World, analyst_client: APIClient, operation_id: str) -> None:
     """So that, below, the unknown field or the naive date-time alone is what is refused."""
     response = send(analyst_client, world, operation_id, valid_body(world, operation_id))
     assert response.status_code in (200, 201), response.content
 
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_it_rejects_an_unknown_field_in_every_write_body(world, analyst_client, operation_id):
+def test_it_rejects_an_unknown_field_in_every_write_body(
+    world: World, analyst_client: APIClient, operation_id: str
+) -> None:
     body = {**valid_body(world, operation_id), "asserted_on": "2020-10-20T10:00:00Z"}
     response = send(analyst_client, world, operation_id, body)
     assert response.status_code == 400, response.content
@@ -93,7 +95,7 @@ def test_it_rejects_an_unknown_field_in_every_write_body(world, analyst_client, 
     assert Claim.objects.count() == len(world.claims)  # nothing was written
 
 
-def test_it_rejects_an_unknown_field_in_a_nested_object(world, analyst_client):
+def test_it_rejects_an_unknown_field_in_a_nested_object(world: World, analyst_client: APIClient) -> None:
     body = claim_payload(world)
     body["appearances"][0]["page"] = 3
     response = analyst_client.post("/api/v1/claims/", body, format="json")
@@ -102,7 +104,9 @@ def test_it_rejects_an_unknown_field_in_a_nested_object(world, analyst_client):
 
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_it_rejects_a_date_time_without_a_time_zone_in_every_write_body(world, analyst_client, operation_id):
+def test_it_rejects_a_date_time_without_a_time_zone_in_every_write_body(
+    world: World, analyst_client: APIClient, operation_id: str
+) -> None:
     _, _, schema = body_operations()[operation_id]
     for name, prop in schema["properties"].items():
         if prop.get("format") != "date-time":
@@ -113,7 +117,7 @@ def test_it_rejects_a_date_time_without_a_time_zone_in_every_write_body(world, a
         assert error_fields(response) == {name: ["naive_datetime"]}, name
 
 
-def test_the_date_time_walk_covers_the_date_times_of_the_bodies():
+def test_the_date_time_walk_covers_the_date_times_of_the_bodies() -> None:
     found = {
         (operation_id, name)
         for operation_id, (_, _, schema) in body_operations().items()
@@ -126,7 +130,7 @@ def test_the_date_time_walk_covers_the_date_times_of_the_bodies():
 
 
 @pytest.mark.parametrize("value", ["2020-10-20T10:00:00Z", "2020-10-20T10:00:00+04:00", "2020-10-20T10:00:00.5-03:30"])
-def test_it_accepts_a_date_time_with_a_time_zone(world, analyst_client, value):
+def test_it_accepts_a_date_time_with_a_time_zone(world: World, analyst_client: APIClient, value: str) -> None:
     response = analyst_client.post("/api/v1/claims/", claim_payload(world, asserted_at=value), format="json")
     assert response.status_code == 201, response.content
 
@@ -142,16 +146,18 @@ def test_it_accepts_a_date_time_with_a_time_zone(world, analyst_client, value):
         ("/api/v1/claims/{id}/status/", "as_of"),
     ],
 )
-def test_query_parameter_date_times_refuse_a_naive_value_too(world, consumer_client, url, parameter):
+def test_query_parameter_date_times_refuse_a_naive_value_too(
+    world: World, consumer_client: APIClient, url: str, parameter: str
+) -> None:
     pk = world.claims["hadrut"].pk
     url, other = url.replace("{id}", str(pk)), ({"ids": pk} if url == "/api/v1/status/" else {})
-    naive = consumer_client.get(url, {**other, parameter: NAIVE})
+    naive = consumer_client.get(url, {**other, parameter: NAIVE})  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
     assert naive.status_code == 400, naive.content
     assert error_fields(naive) == {parameter: ["naive_datetime"]}
-    assert consumer_client.get(url, {**other, parameter: "2020-10-20T10:00:00Z"}).status_code == 200
+    assert consumer_client.get(url, {**other, parameter: "2020-10-20T10:00:00Z"}).status_code == 200  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
 
 
-def test_a_model_serializer_for_input_maps_date_times_to_the_strict_field():
+def test_a_model_serializer_for_input_maps_date_times_to_the_strict_field() -> None:
     from project.api.fields import StrictDateTimeField
     from project.api.serializers import InputModelSerializer
 

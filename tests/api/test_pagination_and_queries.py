@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from claims.models import ClaimChange, ClaimSource, Predicate, UserAPIKey, Verdict, VerdictEvidence
 from tests import factories
-from tests.api.conftest import api_key, client_with_key, make_claim, make_contradiction
+from tests.api.conftest import World, api_key, client_with_key, make_claim, make_contradiction
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +29,13 @@ def queries_for(client: Any, url: str, params: dict[str, Any]) -> tuple[int, lis
 
 
 def rows_of(body: Any) -> list[Any]:
-    return body["results"] if isinstance(body, dict) and "results" in body else body
+    return cast(list[Any], body["results"] if isinstance(body, dict) and "results" in body else body)
 
 
 Setup = Callable[[Any, Any, int], tuple[str, dict[str, Any]]]
 
 
-def claims_about(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def claims_about(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     subject = factories.EntityFactory()
     party = factories.PartyFactory(parent=world.armenia)
     for i in range(n):
@@ -42,7 +44,7 @@ def claims_about(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]
     return "/api/v1/claims/", {"subject": subject.pk}
 
 
-def contradictions_about(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def contradictions_about(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     subject = factories.EntityFactory(part_of=world.country)
     for i in range(n):
         a = make_claim(subject=subject, asserted_by=factories.PartyFactory(parent=world.azerbaijan),
@@ -53,7 +55,7 @@ def contradictions_about(world: Any, analyst: Any, n: int) -> tuple[str, dict[st
     return "/api/v1/contradictions/", {"entity": subject.pk}
 
 
-def verdicts_on(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def verdicts_on(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     claim = make_claim(subject=world.hadrut, asserted_by=world.aliyev)
     for i in range(n):
         verdict = Verdict.objects.create(claim=claim, rating="true", rationale=f"r{i}", reviewer=analyst,
@@ -62,28 +64,28 @@ def verdicts_on(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
     return "/api/v1/verdicts/", {"claim": claim.pk}
 
 
-def entities_in(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def entities_in(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     region = factories.EntityFactory()
     for _ in range(n):
         factories.EntityFactory(part_of=region, aliases=["x", "y"])
     return "/api/v1/entities/", {"part_of": region.pk}
 
 
-def parties_under(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def parties_under(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     side = factories.PartyFactory()
     for _ in range(n):
         factories.PartyFactory(parent=side)
     return "/api/v1/parties/", {"parent": side.pk}
 
 
-def sources_by(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def sources_by(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     outlet = factories.PartyFactory(kind="media")
     for _ in range(n):
         factories.SourceFactory(publisher=outlet, republished_from=world.article)
     return "/api/v1/sources/", {"publisher": outlet.pk}
 
 
-def text_predicates(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def text_predicates(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     # The vocabulary has one text predicate ("losses suffered"); add the rest.
     Predicate.objects.bulk_create(
         Predicate(slug=f"text-{i}", label=f"text {i}", value_type="text") for i in range(n - 1)
@@ -91,7 +93,7 @@ def text_predicates(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, An
     return "/api/v1/predicates/", {"value_type": "text"}
 
 
-def timeline_of(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def timeline_of(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     town = factories.EntityFactory()
     street = factories.EntityFactory(part_of=town)
     for i in range(n):
@@ -100,7 +102,7 @@ def timeline_of(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/entities/{town.pk}/timeline/", {}
 
 
-def changes(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def changes(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     # Rows of long-finished transactions (low xids), as the triggers write them.
     ClaimChange.objects.all().delete()
     ClaimChange.objects.bulk_create(
@@ -109,14 +111,14 @@ def changes(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
     return "/api/v1/changes/", {"limit": 100}
 
 
-def keys(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def keys(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     UserAPIKey.objects.filter(user=analyst).exclude(name="counting").delete()
     for i in range(n - 1):
         api_key(analyst, f"extra {i}")
     return "/api/v1/keys/", {}
 
 
-def statuses(world: Any, analyst: Any, n: int) -> tuple[str, dict[str, Any]]:
+def statuses(world: World, analyst: User, n: int) -> tuple[str, dict[str, Any]]:
     claims = [make_claim(subject=world.hadrut, asserted_by=world.aliyev) for _ in range(n)]
     return "/api/v1/status/", {"ids": ",".join(str(c.pk) for c in claims)}
 
@@ -129,7 +131,7 @@ UNPAGED = {"/api/v1/changes/", "/api/v1/status/", "/api/v1/keys/"}
     [claims_about, contradictions_about, verdicts_on, entities_in, parties_under, sources_by, text_predicates,
      timeline_of, changes, keys, statuses],
 )  # fmt: skip
-def test_a_list_makes_as_many_queries_for_100_rows_as_for_1(world, analyst, setup: Setup):
+def test_a_list_makes_as_many_queries_for_100_rows_as_for_1(world: World, analyst: User, setup: Setup) -> None:
     client = client_with_key(api_key(analyst, "counting"))
 
     def measure(n: int) -> tuple[int, list[str], Any]:
@@ -147,7 +149,9 @@ def test_a_list_makes_as_many_queries_for_100_rows_as_for_1(world, analyst, setu
     assert not any("COUNT(" in q.upper() or " OFFSET " in q.upper() for q in sql), sql
 
 
-def test_walking_the_pages_sees_every_row_once_in_order_even_with_ties(world, consumer_client):
+def test_walking_the_pages_sees_every_row_once_in_order_even_with_ties(
+    world: World, consumer_client: APIClient
+) -> None:
     moment = dt.datetime(2021, 5, 1, tzinfo=dt.UTC)
     party = factories.PartyFactory()
     made = {make_claim(asserted_by=party, asserted_at=moment).pk for _ in range(23)}
@@ -166,7 +170,7 @@ def test_walking_the_pages_sees_every_row_once_in_order_even_with_ties(world, co
     assert seen == sorted(made, reverse=True)  # same asserted_at: the id breaks the tie, newest first
 
 
-def test_previous_links_walk_back(world, consumer_client):
+def test_previous_links_walk_back(world: World, consumer_client: APIClient) -> None:
     party = factories.PartyFactory()
     made = sorted((make_claim(asserted_by=party).pk for _ in range(12)), reverse=True)
     first = consumer_client.get("/api/v1/claims/", {"party": party.pk, "page_size": 5}).json()
@@ -180,7 +184,7 @@ def test_previous_links_walk_back(world, consumer_client):
     assert [r["id"] for r in back_again["results"]] == made[:5] and back_again["previous"] is None
 
 
-def test_a_cursor_belongs_to_its_ordering(world, consumer_client):
+def test_a_cursor_belongs_to_its_ordering(world: World, consumer_client: APIClient) -> None:
     party = factories.PartyFactory()
     for _ in range(3):
         make_claim(asserted_by=party)
@@ -190,14 +194,14 @@ def test_a_cursor_belongs_to_its_ordering(world, consumer_client):
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
 
 
-def test_the_page_size_is_capped(world, consumer_client, settings):
+def test_the_page_size_is_capped(world: World, consumer_client: APIClient, settings: Any) -> None:
     assert consumer_client.get("/api/v1/claims/", {"page_size": 200}).status_code == 200
     assert consumer_client.get("/api/v1/claims/", {"page_size": 201}).status_code == 400
     default = consumer_client.get("/api/v1/claims/").json()
     assert len(default["results"]) <= settings.API_PAGE_SIZE
 
 
-def test_a_deep_page_is_a_keyset_seek_not_an_offset(world, consumer_client):
+def test_a_deep_page_is_a_keyset_seek_not_an_offset(world: World, consumer_client: APIClient) -> None:
     party = factories.PartyFactory()
     for _ in range(30):
         make_claim(asserted_by=party, appearances=[(world.article, "x")])

@@ -9,10 +9,11 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from drf_spectacular.generators import SchemaGenerator
 
 from tests import factories
-from tests.api.conftest import api_key, claim_payload, client_with_key
+from tests.api.conftest import World, api_key, claim_payload, client_with_key
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def operations() -> list[tuple[str, str, str]]:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]  # drf-spectacular is not annotated
     return [
         (method.upper(), path, operation["operationId"])
         for path, item in schema["paths"].items()
@@ -46,22 +47,22 @@ def operations() -> list[tuple[str, str, str]]:
     ]
 
 
-def test_the_table_names_every_operation_in_the_schema():
+def test_the_table_names_every_operation_in_the_schema() -> None:
     assert {operation_id for _, _, operation_id in operations()} == set(ALLOWED)
 
 
 @pytest.fixture
-def clients(world: Any, analyst: Any, journalist: Any, consumer: Any) -> dict[str, Any]:
+def clients(world: World, analyst: User, journalist: User, consumer: User) -> dict[str, Any]:
     norole = factories.UserFactory(username="norole", is_staff=False)
     users = {A: analyst, J: journalist, C: consumer, N: norole}
-    found = {role: client_with_key(api_key(user)) for role, user in users.items()}
+    found: dict[str, Any] = {role: client_with_key(api_key(user)) for role, user in users.items()}
     found["anonymous"] = client_with_key(None)
     # A second key of each user, for the revoke operation (a key cannot revoke itself).
     found["spare_prefix"] = {role: api_key(user, "spare").split(".")[0] for role, user in users.items()}
     return found
 
 
-def url_for(path: str, world: Any, role: str, clients: dict[str, Any]) -> str:
+def url_for(path: str, world: World, role: str, clients: dict[str, Any]) -> str:
     values = {
         "/api/v1/claims/{id}": world.claims["aghband"].pk,
         "/api/v1/verdicts/{id}": world.claims["hadrut"].verdicts.get().pk,
@@ -93,7 +94,7 @@ QUERIES = {"status_lookup": lambda w: {"ids": w.claims["aghband"].pk}}
 
 
 @pytest.mark.parametrize("role", [A, J, C, N, "anonymous"])
-def test_every_operation_for_every_role(world, clients, role):
+def test_every_operation_for_every_role(world: World, clients: dict[str, Any], role: str) -> None:
     client = clients[role]
     for method, path, operation_id in operations():
         url = url_for(path, world, role, clients)
@@ -120,7 +121,7 @@ def test_every_operation_for_every_role(world, clients, role):
             assert response.json()["code"] == "permission_denied", label
 
 
-def test_methods_an_endpoint_does_not_offer_are_405_with_allow(world, clients):
+def test_methods_an_endpoint_does_not_offer_are_405_with_allow(world: World, clients: dict[str, Any]) -> None:
     client = clients[A]
     documented: dict[str, set[str]] = {}
     for method, path, _ in operations():
@@ -135,7 +136,7 @@ def test_methods_an_endpoint_does_not_offer_are_405_with_allow(world, clients):
             assert response.json()["code"] == "method_not_allowed"
 
 
-def test_a_superuser_may_do_everything_an_analyst_may(world, superuser):
+def test_a_superuser_may_do_everything_an_analyst_may(world: World, superuser: User) -> None:
     client = client_with_key(api_key(superuser))
     assert client.post("/api/v1/claims/", claim_payload(world), format="json").status_code == 201
     assert (

@@ -6,8 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from claims.models import Verdict
+from tests.api.conftest import World
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +20,7 @@ def names(response: Any, key: str = "name") -> list[str]:
     return [row[key] for row in response.json()["results"]]
 
 
-def test_parties_list_filters_and_detail(world, consumer_client):
+def test_parties_list_filters_and_detail(world: World, consumer_client: APIClient) -> None:
     assert "Ilham Aliyev" in names(consumer_client.get("/api/v1/parties/"))
     assert names(consumer_client.get("/api/v1/parties/", {"side": world.armenia.pk})) == [
         "Armenia", "Armenian Ministry of Defence"
@@ -29,7 +32,7 @@ def test_parties_list_filters_and_detail(world, consumer_client):
     assert detail["same_as"] == "https://www.wikidata.org/wiki/Q33960"
 
 
-def test_sources_list_filters_by_normalised_url_and_republication(world, consumer_client):
+def test_sources_list_filters_by_normalised_url_and_republication(world: World, consumer_client: APIClient) -> None:
     found = consumer_client.get("/api/v1/sources/", {"url": "https://SOUTHFRONT.org/lachin/?fbclid=1"})
     assert names(found, "title") == [world.article.title]
     copies = consumer_client.get("/api/v1/sources/", {"republished_from": world.article.pk})
@@ -38,7 +41,7 @@ def test_sources_list_filters_by_normalised_url_and_republication(world, consume
     assert detail["republished_from"] == world.article.pk and detail["url"] == "https://www.globalresearch.ca/lachin"
 
 
-def test_entities_search_by_alias_accent_insensitively(world, consumer_client):
+def test_entities_search_by_alias_accent_insensitively(world: World, consumer_client: APIClient) -> None:
     assert "Aghband" in names(consumer_client.get("/api/v1/entities/", {"q": "Ağbənd"}))
     assert "Aghband" in names(consumer_client.get("/api/v1/entities/", {"q": "agbend"}))
     assert names(consumer_client.get("/api/v1/entities/", {"within": world.district.pk})) == [
@@ -48,7 +51,7 @@ def test_entities_search_by_alias_accent_insensitively(world, consumer_client):
     assert detail["aliases"] == ["Ağbənd", "Agbend"] and detail["part_of"] == world.district.pk
 
 
-def test_predicates_list_and_detail_by_slug(world, consumer_client):
+def test_predicates_list_and_detail_by_slug(world: World, consumer_client: APIClient) -> None:
     assert "controlled by" in names(consumer_client.get("/api/v1/predicates/"), "label")
     assert names(consumer_client.get("/api/v1/predicates/", {"value_type": "quantity"}), "slug") == [
         "casualties", "settlements-lost"
@@ -58,7 +61,9 @@ def test_predicates_list_and_detail_by_slug(world, consumer_client):
     assert consumer_client.get("/api/v1/predicates/no-such/").status_code == 404
 
 
-def test_an_entity_timeline_orders_its_claims_by_period_and_includes_places_within(world, consumer_client):
+def test_an_entity_timeline_orders_its_claims_by_period_and_includes_places_within(
+    world: World, consumer_client: APIClient
+) -> None:
     url = f"/api/v1/entities/{world.country.pk}/timeline/"
     rows = consumer_client.get(url).json()["results"]
     assert [r["valid_from"] for r in rows] == sorted(r["valid_from"] for r in rows)
@@ -70,7 +75,9 @@ def test_an_entity_timeline_orders_its_claims_by_period_and_includes_places_with
     assert newest_first.status_code == 200
 
 
-def test_a_party_record_counts_claims_by_verdict_and_those_later_rated_false(world, consumer_client, analyst):
+def test_a_party_record_counts_claims_by_verdict_and_those_later_rated_false(
+    world: World, consumer_client: APIClient, analyst: User
+) -> None:
     url = f"/api/v1/parties/{world.armenian_mod.pk}/record/"
     record = consumer_client.get(url).json()
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
-from tests.api.conftest import api_key
+from tests.api.conftest import LiveAPI, World, api_key
 
 # Committed data, seen by the gunicorn processes; the migrations' groups and vocabulary
 # are restored after each test's flush.
@@ -49,7 +50,7 @@ def run_schemathesis(server: Any, key: str, tmp_path: Path, *, examples: int, ma
 
 
 @pytest.fixture
-def fuzz_user(request: Any, world: Any) -> Any:
+def fuzz_user(request: Any, world: World) -> User:
     from tests import factories
 
     role = request.param
@@ -57,11 +58,13 @@ def fuzz_user(request: Any, world: Any) -> Any:
 
 
 @pytest.mark.parametrize("fuzz_user", list(ROLES), indirect=True)
-def test_schemathesis_finds_no_server_error_or_schema_violation(fuzz_user: Any, gunicorn_server: Any, tmp_path: Path):
+def test_schemathesis_finds_no_server_error_or_schema_violation(
+    fuzz_user: User, gunicorn_server: LiveAPI, tmp_path: Path
+) -> None:
     run_schemathesis(gunicorn_server, api_key(fuzz_user), tmp_path, examples=25, max_steps=60)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fuzz_user", list(ROLES), indirect=True)
-def test_schemathesis_long_fuzz(fuzz_user: Any, gunicorn_server: Any, tmp_path: Path):
+def test_schemathesis_long_fuzz(fuzz_user: User, gunicorn_server: LiveAPI, tmp_path: Path) -> None:
     run_schemathesis(gunicorn_server, api_key(fuzz_user), tmp_path, examples=300, max_steps=500)

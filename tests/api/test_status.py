@@ -4,20 +4,23 @@ now or as of a moment in the verdict history."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from claims.models import Verdict
 from claims.services import claim_retract
-from tests.api.conftest import error_fields
+from tests.api.conftest import World, error_fields
 
 pytestmark = pytest.mark.django_db
 
 STATUS = "/api/v1/status/"
 
 
-def test_statuses_by_id_say_what_is_not_found(world, consumer_client):
+def test_statuses_by_id_say_what_is_not_found(world: World, consumer_client: APIClient) -> None:
     hadrut, denied = world.claims["hadrut"], world.claims["hadrut_denied"]
     response = consumer_client.get(STATUS, {"ids": f"{denied.pk},{hadrut.pk},999999"})
 
@@ -35,7 +38,7 @@ def test_statuses_by_id_say_what_is_not_found(world, consumer_client):
     }  # fmt: skip
 
 
-def test_a_thousand_ids_in_one_request_but_not_more(world, consumer_client):
+def test_a_thousand_ids_in_one_request_but_not_more(world: World, consumer_client: APIClient) -> None:
     many = list(range(1, 1001))
     assert consumer_client.post(STATUS, {"ids": many}, format="json").status_code == 200
     assert consumer_client.get(STATUS, {"ids": ",".join(map(str, many))}).status_code == 200
@@ -45,7 +48,7 @@ def test_a_thousand_ids_in_one_request_but_not_more(world, consumer_client):
     assert consumer_client.get(STATUS, {"ids": ",".join(map(str, [*many, 1001]))}).status_code == 400
 
 
-def test_the_lookup_by_source_url_normalises_it_as_sources_are_stored(world, consumer_client):
+def test_the_lookup_by_source_url_normalises_it_as_sources_are_stored(world: World, consumer_client: APIClient) -> None:
     response = consumer_client.get(STATUS, {"url": "HTTPS://southfront.org/lachin/?utm_campaign=x#top"})
 
     assert response.status_code == 200
@@ -56,7 +59,9 @@ def test_the_lookup_by_source_url_normalises_it_as_sources_are_stored(world, con
     assert unknown["results"] == [] and unknown["not_found"]["urls"] == ["https://nowhere.example.org/a"]
 
 
-def test_status_as_of_a_moment_comes_from_the_verdict_history(world, consumer_client, analyst):
+def test_status_as_of_a_moment_comes_from_the_verdict_history(
+    world: World, consumer_client: APIClient, analyst: User
+) -> None:
     claim = world.claims["aghband"]
     day = dt.datetime(2020, 11, 1, tzinfo=dt.UTC)
     # Verdicts appended over time (recorded_at set, as a test's one transaction has one now()).
@@ -69,10 +74,10 @@ def test_status_as_of_a_moment_comes_from_the_verdict_history(world, consumer_cl
         recorded_at=day + dt.timedelta(days=10),
     )
 
-    def status_at(moment: dt.datetime) -> dict:
-        response = consumer_client.get(STATUS, {"ids": claim.pk, "as_of": moment.isoformat()})
+    def status_at(moment: dt.datetime) -> dict[str, Any]:
+        response = consumer_client.get(STATUS, {"ids": claim.pk, "as_of": moment.isoformat()})  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
         assert response.status_code == 200
-        return response.json()["results"][0]
+        return cast(dict[str, Any], response.json()["results"][0])
 
     assert status_at(day - dt.timedelta(seconds=1))["status"] == "unrated"
     assert status_at(day + dt.timedelta(days=1)) == {
@@ -88,12 +93,14 @@ def test_status_as_of_a_moment_comes_from_the_verdict_history(world, consumer_cl
     assert bulk.json()["as_of"] == "2020-11-05T00:00:00Z" and bulk.json()["results"][0]["status"] == "true"
 
 
-def test_a_retraction_shows_in_the_status_from_when_it_happened(world, consumer_client):
+def test_a_retraction_shows_in_the_status_from_when_it_happened(world: World, consumer_client: APIClient) -> None:
     claim = claim_retract(claim=world.claims["aghband"], reason="Withdrawn by the outlet.")
+    assert claim.retracted_at is not None
     now = consumer_client.get(STATUS, {"ids": claim.pk}).json()["results"][0]
     assert now["retracted"] is True
     before = consumer_client.get(
-        STATUS, {"ids": claim.pk, "as_of": (claim.retracted_at - dt.timedelta(seconds=1)).isoformat()}
+        STATUS,
+        {"ids": claim.pk, "as_of": (claim.retracted_at - dt.timedelta(seconds=1)).isoformat()},  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
     ).json()["results"][0]
     assert before["retracted"] is False
 
@@ -103,7 +110,9 @@ def test_a_retraction_shows_in_the_status_from_when_it_happened(world, consumer_
     [{}, {"ids": "1,,2"}, {"ids": "a"}, {"ids": "0"}, {"ids": "99999999999999999999"}, {"url": "not a url"},
      {"ids": "1", "as_of": "2020-13-01"}, {"ids": ""}],
 )  # fmt: skip
-def test_bad_lookups_are_400s_naming_the_parameter(world, consumer_client, params):
+def test_bad_lookups_are_400s_naming_the_parameter(
+    world: World, consumer_client: APIClient, params: dict[str, str]
+) -> None:
     response = consumer_client.get(STATUS, params)
     assert response.status_code == 400
     assert error_fields(response)
@@ -112,10 +121,10 @@ def test_bad_lookups_are_400s_naming_the_parameter(world, consumer_client, param
 @pytest.mark.parametrize(
     "body", [{}, {"ids": "1,2"}, {"ids": ["1"]}, {"ids": [1.5]}, {"ids": [True]}, {"url": 5}, [], "x"]
 )
-def test_bad_bulk_bodies_are_400s(world, consumer_client, body):
+def test_bad_bulk_bodies_are_400s(world: World, consumer_client: APIClient, body: Any) -> None:
     response = consumer_client.post(STATUS, body, format="json")
     assert response.status_code == 400, response.content
 
 
-def test_the_single_status_of_an_unknown_claim_is_a_404(world, consumer_client):
+def test_the_single_status_of_an_unknown_claim_is_a_404(world: World, consumer_client: APIClient) -> None:
     assert consumer_client.get("/api/v1/claims/999999/status/").status_code == 404

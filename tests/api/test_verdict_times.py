@@ -49,7 +49,7 @@ def test_as_of_answers_from_when_verdicts_were_recorded_not_the_day_they_hold_fr
     assert record(analyst_client, claim.pk, holds_from="2020-10-20").status_code == 201
     # On 1 November 2020 Claimwatch had not rated the claim: the verdict recorded today,
     # back-dated to 20 October, does not rewrite what a consumer read then.
-    then = consumer_client.get("/api/v1/status/", {"ids": claim.pk, "as_of": "2020-11-01T00:00:00Z"})
+    then = consumer_client.get("/api/v1/status/", {"ids": claim.pk, "as_of": "2020-11-01T00:00:00Z"})  # type: ignore[arg-type]  # mypy cannot fit a mixed dict literal to the stubs' union
     assert then.json()["results"][0]["status"] == "unrated"
     now = consumer_client.get("/api/v1/status/", {"ids": claim.pk})
     assert now.json()["results"][0]["status"] == "false"

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from pyld import jsonld
+from rest_framework.test import APIClient
 
 from claims.models import Claim, Verdict
-from tests.api.conftest import error_fields
+from tests.api.conftest import World, error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,9 @@ def offline_loader(url: str, options: Any = None) -> dict[str, Any]:
     }
 
 
-def test_an_analyst_appends_a_verdict_and_it_becomes_the_status(world, analyst_client, analyst):
+def test_an_analyst_appends_a_verdict_and_it_becomes_the_status(
+    world: World, analyst_client: APIClient, analyst: User
+) -> None:
     claim = world.claims["aghband"]
     response = analyst_client.post(
         VERDICTS,
@@ -61,7 +65,7 @@ def test_an_analyst_appends_a_verdict_and_it_becomes_the_status(world, analyst_c
     assert [v["id"] for v in listed] == [body["id"]]
 
 
-def test_verdicts_cannot_be_edited_or_deleted(world, analyst_client):
+def test_verdicts_cannot_be_edited_or_deleted(world: World, analyst_client: APIClient) -> None:
     verdict = Verdict.objects.filter(claim=world.claims["hadrut"]).get()
     url = f"{VERDICTS}{verdict.pk}/"
     for method in ("put", "patch", "delete"):
@@ -70,7 +74,7 @@ def test_verdicts_cannot_be_edited_or_deleted(world, analyst_client):
         assert "GET" in response["Allow"] and method.upper() not in response["Allow"]
 
 
-def test_a_verdict_is_published_once(world, analyst_client):
+def test_a_verdict_is_published_once(world: World, analyst_client: APIClient) -> None:
     verdict = Verdict.objects.filter(claim=world.claims["hadrut"]).get()
     url = f"{VERDICTS}{verdict.pk}/publish/"
     assert analyst_client.post(url).json()["published_at"] is not None
@@ -89,7 +93,9 @@ def test_a_verdict_is_published_once(world, analyst_client):
         ({"claim": 1, "rating": "false", "rationale": "x", "publish": "yes"}, "publish"),
     ],
 )
-def test_bad_verdicts_are_400s_naming_the_field(world, analyst_client, body, field):
+def test_bad_verdicts_are_400s_naming_the_field(
+    world: World, analyst_client: APIClient, body: dict[str, Any], field: str
+) -> None:
     if body.get("claim") == 1:
         body["claim"] = world.claims["aghband"].pk
     response = analyst_client.post(VERDICTS, body, format="json")
@@ -97,13 +103,15 @@ def test_bad_verdicts_are_400s_naming_the_field(world, analyst_client, body, fie
     assert field in error_fields(response)
 
 
-def test_journalists_and_consumers_cannot_record_verdicts(world, journalist_client, consumer_client):
+def test_journalists_and_consumers_cannot_record_verdicts(
+    world: World, journalist_client: APIClient, consumer_client: APIClient
+) -> None:
     body = {"claim": world.claims["aghband"].pk, "rating": "true", "rationale": "x"}
     assert journalist_client.post(VERDICTS, body, format="json").status_code == 403
     assert consumer_client.post(VERDICTS, body, format="json").status_code == 403
 
 
-def test_claimreview_json_ld_for_a_claim_with_a_published_verdict(world, consumer_client):
+def test_claimreview_json_ld_for_a_claim_with_a_published_verdict(world: World, consumer_client: APIClient) -> None:
     denied = world.claims["hadrut_denied"]
     response = consumer_client.get(f"/api/v1/claims/{denied.pk}/claim-review/")
 
@@ -132,7 +140,9 @@ def test_claimreview_json_ld_for_a_claim_with_a_published_verdict(world, consume
     assert f"<{SCHEMA}ClaimReview>" in triples
 
 
-def test_claimreview_lists_where_the_claim_appeared(world, consumer_client, analyst_client):
+def test_claimreview_lists_where_the_claim_appeared(
+    world: World, consumer_client: APIClient, analyst_client: APIClient
+) -> None:
     claim = world.claims["aghband"]
     analyst_client.post(
         VERDICTS, {"claim": claim.pk, "rating": "true", "rationale": "Confirmed.", "publish": True}, format="json"
@@ -150,7 +160,7 @@ def test_claimreview_lists_where_the_claim_appeared(world, consumer_client, anal
     assert document["reviewRating"]["alternateName"] == "True"
 
 
-def test_no_claimreview_without_a_published_verdict(world, consumer_client):
+def test_no_claimreview_without_a_published_verdict(world: World, consumer_client: APIClient) -> None:
     response = consumer_client.get(f"/api/v1/claims/{world.claims['hadrut'].pk}/claim-review/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
