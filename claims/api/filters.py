@@ -3,7 +3,6 @@ indexed condition; invalid values are 400s naming the parameter."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import django_filters
@@ -12,15 +11,9 @@ from django.db.backends.postgresql.psycopg_any import DateRange  # type: ignore[
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict
+from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict, period_range
 from project.api.filters import bool_filter, date_filter, datetime_filter, id_filter, text_filter, url_filter
 from sources.urlnorm import InvalidURL, normalize_url
-
-
-def period_range(start: dt.date | None, end: dt.date | None) -> DateRange:
-    """The half-open date range for the inclusive period [start, end]."""
-    upper = end + dt.timedelta(days=1) if end is not None and end < dt.date.max else None
-    return DateRange(start, upper, "[)")
 
 
 class PeriodFilterSet(django_filters.FilterSet):
@@ -123,7 +116,7 @@ class ClaimFilter(PeriodFilterSet):
     def filter_queryset(self, queryset: Any) -> Any:
         queryset = super().filter_queryset(queryset)
         if self.period is not None:
-            queryset = queryset.filter(period__overlap=self.period)
+            queryset = queryset.overlapping(self.period)
         return queryset
 
 
@@ -147,8 +140,7 @@ class ContradictionFilter(PeriodFilterSet):
         fields: list[str] = []
 
     def filter_entity(self, queryset: Any, name: str, value: int) -> Any:
-        within = Entity.objects.within(value).values("pk")
-        return queryset.filter(Q(claim_a__subject__in=within) | Q(claim_b__subject__in=within))
+        return queryset.about(value)
 
     def filter_party(self, queryset: Any, name: str, value: int) -> Any:
         return queryset.filter(Q(claim_a__asserted_by_id=value) | Q(claim_b__asserted_by_id=value))
@@ -159,9 +151,7 @@ class ContradictionFilter(PeriodFilterSet):
     def filter_queryset(self, queryset: Any) -> Any:
         queryset = super().filter_queryset(queryset)
         if self.period is not None:
-            queryset = queryset.filter(
-                Q(claim_a__period__overlap=self.period) | Q(claim_b__period__overlap=self.period)
-            )
+            queryset = queryset.overlapping(self.period)
         return queryset
 
 

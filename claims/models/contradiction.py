@@ -1,0 +1,227 @@
+"""Contradictions between two claims, and the runs of the full scan that finds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from psycopg2.extras import DateRange
+
+from claims.models.claim import Claim
+from claims.models.verdict import Verdict
+from claims.models.vocabulary import Entity
+from project.db import choices_check, history_tracked
+from sources.models import Party
+
+# --- Contradictions -------------------------------------------------------------------
+
+
+class ContradictionQuerySet(models.QuerySet["Contradiction"]):
+    def live(self) -> ContradictionQuerySet:
+        """Flags that still need, or have had, a person's attention: open or confirmed."""
+        return self.filter(state__in=[Contradiction.State.OPEN, Contradiction.State.CONFIRMED])
+
+    def open(self) -> ContradictionQuerySet:
+        return self.filter(state=Contradiction.State.OPEN)
+
+    def integrity_alerts(self) -> ContradictionQuerySet:
+        """Verdict conflicts: both claims are rated true although they cannot both be."""
+        return self.filter(integrity_alert_verdict__isnull=False)
+
+    def involving(self, claim: Claim | int) -> ContradictionQuerySet:
+        pk = claim.pk if isinstance(claim, Claim) else claim
+        return self.filter(Q(claim_a_id=pk) | Q(claim_b_id=pk))
+
+    def about(self, entity: Entity | int) -> ContradictionQuerySet:
+        """Contradictions about the entity or any place within it (either claim's subject)."""
+        within = Entity.objects.within(entity).values("pk")
+        return self.filter(Q(claim_a__subject__in=within) | Q(claim_b__subject__in=within))
+
+    def overlapping(self, period: DateRange) -> ContradictionQuerySet:
+        """Contradictions where either claim's period overlaps ``period``."""
+        return self.filter(Q(claim_a__period__overlap=period) | Q(claim_b__period__overlap=period))
+
+    def involving_side(self, party: Party | int) -> ContradictionQuerySet:
+        parties = Party.objects.within(party)
+        return self.filter(Q(claim_a__asserted_by__in=parties) | Q(claim_b__asserted_by__in=parties))
+
+
+class ContradictionKind(models.TextChoices):
+    """Why two claims cannot both be true. A verdict conflict is not a kind of its own but
+    an alert on a flag of one of these kinds (see ``Contradiction``)."""
+
+    NEGATION = "negation", "Negation"
+    CONFLICTING_VALUE = "conflicting_value", "Conflicting value"
+    QUANTITY_MISMATCH = "quantity_mismatch", "Quantity mismatch"
+
+
+class ContradictionRelation(models.TextChoices):
+    DISPUTE = "dispute", "Dispute between parties"
+    SELF = "self", "Self-contradiction"
+
+
+class ContradictionState(models.TextChoices):
+    OPEN = "open", "Open"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    RESOLVED = "resolved", "Resolved by a verdict"
+    CLOSED = "closed", "Closed: rule no longer holds"
+
+
+@history_tracked()
+class Contradiction(models.Model):
+    """A pair of claims that cannot both be true: found by a rule, explained, reviewed.
+
+    Written by the engine (``claims.detection``) and by reviewers (``claims.services``). The
+    engine never deletes a flag: when its rule stops holding it is closed with the reason,
+    and the same row reopens if the rule holds again.
+
+    **Verdict conflict** (two contradicting claims both rated true) is an integrity alert on
+    the pair's one row, in ``integrity_alert_verdict`` / ``integrity_alert_at``, not a row of
+    its own. A pair is stored once (``contradiction_pair_unique``), and a verdict conflict
+    is always about a pair that a structural rule already flags: a second row would repeat
+    the pair and the explanation, and its kind would hide *why* the claims disagree. So
+    ``kind`` keeps the structural reason, and the alert is raised (naming the verdict that
+    made both claims true) while both are rated true and cleared when either is re-rated.
+    A dismissed flag raises no alert: a person has judged that the claims do not conflict.
+    """
+
+    Kind = ContradictionKind
+
+    Relation = ContradictionRelation
+
+    State = ContradictionState
+
+    # Stored once per pair: claim_a is always the claim with the lower id.
+    claim_a = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_a")
+    claim_b = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_b")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    relation = models.CharField(max_length=10, choices=Relation.choices)
+    explanation = models.TextField()
+    rule = models.CharField(max_length=60)
+    rule_version = models.PositiveIntegerField(default=1)
+    detected_at = models.DateTimeField(db_default=models.functions.Now())
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    state_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by_verdict = models.ForeignKey(
+        Verdict, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_contradictions"
+    )
+    # The verdict conflict alert: see the class docstring.
+    integrity_alert_verdict = models.ForeignKey(
+        Verdict,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="integrity_alerts",
+        verbose_name="verdict conflict",
+        help_text="Set while both claims are rated true: the verdict that made them so.",
+    )
+    integrity_alert_at = models.DateTimeField(null=True, blank=True, verbose_name="verdict conflict raised at")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContradictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        permissions = [("review_contradiction", "Can confirm or dismiss a contradiction")]
+        constraints = [
+            choices_check("kind", ContradictionKind, "contradiction"),
+            choices_check("relation", ContradictionRelation, "contradiction"),
+            choices_check("state", ContradictionState, "contradiction"),
+            models.CheckConstraint(
+                condition=Q(claim_a__lt=F("claim_b")),
+                name="contradiction_pair_ordered",
+                violation_error_message="Store a pair with the lower claim id first.",
+            ),
+            models.UniqueConstraint(
+                fields=["claim_a", "claim_b"],
+                name="contradiction_pair_unique",
+                violation_error_message="This pair of claims is already flagged.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="dismissed") | ~Q(state_reason=""),
+                name="contradiction_dismissal_has_reason",
+                violation_error_message="A dismissal needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="resolved") | Q(resolved_by_verdict__isnull=False),
+                name="contradiction_resolution_has_verdict",
+                violation_error_message="A resolved contradiction names the verdict that settled it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(integrity_alert_verdict__isnull=True, integrity_alert_at__isnull=True)
+                | Q(integrity_alert_verdict__isnull=False, integrity_alert_at__isnull=False),
+                name="contradiction_alert_complete",
+                violation_error_message="A verdict conflict names its verdict and when it was raised.",
+            ),
+        ]
+        indexes = [
+            # The triage queue: open flags, newest first.
+            models.Index(fields=["-detected_at", "-id"], name="contradiction_open_queue", condition=Q(state="open")),
+            # Contradictions of a claim (claim_a is covered by the unique constraint).
+            models.Index(fields=["claim_b"], name="contradiction_claim_b"),
+            # Journalists' filters: by kind and state.
+            models.Index(fields=["kind", "state"], name="contradiction_kind_state"),
+            # The API's contradiction list and its keyset pages, newest first, in every state.
+            models.Index(fields=["-detected_at", "-id"], name="contradiction_detected_id"),
+            # The reviewers' queue of verdict conflicts (``Contradiction.objects.integrity_alerts()``).
+            models.Index(
+                fields=["-integrity_alert_at"],
+                name="contradiction_alert_queue",
+                condition=Q(integrity_alert_verdict__isnull=False),
+            ),
+        ]
+        triggers = [
+            # Flags are closed with a reason, never deleted.
+            pgtrigger.Protect(name="contradiction_protect_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: #{self.claim_a_id} vs #{self.claim_b_id}"
+
+
+class ScanRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class ScanRun(models.Model):
+    """One run of the full contradiction scan."""
+
+    Status = ScanRunStatus
+
+    started_at = models.DateTimeField(db_default=models.functions.Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.CharField(max_length=100, blank=True, help_text="beat, command, or a user.")
+    claims_scanned = models.PositiveIntegerField(default=0)
+    flags_opened = models.PositiveIntegerField(default=0)
+    flags_closed = models.PositiveIntegerField(default=0)
+    flags_reopened = models.PositiveIntegerField(default=0)
+    flags_resolved = models.PositiveIntegerField(default=0, help_text="Settled by a verdict during this scan.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            choices_check("status", ScanRunStatus, "scanrun"),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
+                name="scanrun_finished_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None

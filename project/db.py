@@ -1,0 +1,168 @@
+"""Model building blocks shared by the apps: a CHECK per choices field, CHECKs reported
+against their field, the limits on text, names and dates, and history tracking.
+
+``sources`` and ``claims`` both build their models from these; neither imports the other's
+helpers, and this module imports no app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+import pghistory
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.validators import ArrayMaxLengthValidator
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+
+
+def choices_check(field: str, choices: type[models.TextChoices], model: str) -> models.CheckConstraint:
+    """A CheckConstraint that limits ``field`` to the values of ``choices``."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}),
+        name=f"{model}_{field}_valid",
+        violation_error_message=f"{field} must be one of: {', '.join(choices.values)}.",
+    )
+
+
+# Constraint name -> the field its violation is reported against (see ``field_check``).
+CHECK_FIELDS: dict[str, str] = {}
+
+
+def field_check(field: str, *, condition: Any, name: str, message: str) -> models.CheckConstraint:
+    """A CheckConstraint that is about one field: when a model's validation finds it broken
+    (an admin form, a service's ``full_clean``), the error is reported against ``field``
+    rather than the form as a whole (see ``FieldChecks``). The error code is the
+    constraint's name."""
+    CHECK_FIELDS[name] = field
+    return models.CheckConstraint(
+        condition=condition, name=name, violation_error_message=message, violation_error_code=name
+    )
+
+
+class FieldChecks(models.Model):
+    """A model whose ``field_check`` violations are reported against their fields.
+
+    Django reports every CheckConstraint as a non-field error. A form then shows it at the
+    top, away from the field to change, and a form that also validates the model itself
+    (as the claim form does, through the service) shows it twice. Against a field it shows
+    once: Django skips the checks of a field that already has an error.
+    """
+
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors: dict[str, list[ValidationError]] = {}
+            for name, items in exc.error_dict.items():
+                for error in items:
+                    field = CHECK_FIELDS.get(str(error.code)) if name == NON_FIELD_ERRORS else None
+                    errors.setdefault(field or name, []).append(error)
+            raise ValidationError(errors) from None
+
+
+# --- Limits ---------------------------------------------------------------------------
+# Each limit is far above what an analyst types or pastes, and is kept by a CHECK as well
+# as by validation (a 400 or a form error naming the field). Without them a megabyte of
+# text reaches the full-text index (``string is too long for tsvector``: a 500), and a
+# multi-megabyte one is stored and sent to every reader of the claim.
+
+# The number of other spellings of one name: transliterations into a few scripts and
+# languages come to a dozen or two.
+MAX_ALIASES = 50
+
+# Dates and times are kept to the years 1 to 9998. A claim's period widens an end known to
+# the month or year to the next 1 January, and the admin's date drill-down steps to the
+# next year: a later date would come back from PostgreSQL as one that Python (and so the
+# admin and the API) cannot represent ("year 10000 is out of range"). Before year 1 there
+# is no Python date at all.
+EARLIEST_DATE = dt.date(1, 1, 1)
+LATEST_DATE = dt.date(9998, 12, 31)
+EARLIEST_TIME = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+DATE_RANGE_MESSAGE = "Give a date from the year 1 to the year 9998."
+TIME_RANGE_MESSAGE = "Give a time from the year 1 to the year 9998 (UTC)."
+
+
+def date_range_validators() -> list[Any]:
+    return [
+        MinValueValidator(EARLIEST_DATE, message=DATE_RANGE_MESSAGE),
+        MaxValueValidator(LATEST_DATE, message=DATE_RANGE_MESSAGE),
+    ]
+
+
+def time_range_validators() -> list[Any]:
+    return [
+        MinValueValidator(EARLIEST_TIME, message=TIME_RANGE_MESSAGE),
+        MaxValueValidator(LATEST_TIME, message=TIME_RANGE_MESSAGE),
+    ]
+
+
+def in_range_check(field: str, model: str, *, nullable: bool, time: bool) -> models.CheckConstraint:
+    """The CHECK behind ``date_range_validators`` / ``time_range_validators``."""
+    earliest, latest = (EARLIEST_TIME, LATEST_TIME) if time else (EARLIEST_DATE, LATEST_DATE)
+    condition = Q(**{f"{field}__gte": earliest, f"{field}__lte": latest})
+    if nullable:
+        condition = Q(**{f"{field}__isnull": True}) | condition
+    return field_check(
+        field,
+        condition=condition,
+        name=f"{model}_{field}_representable",
+        message=TIME_RANGE_MESSAGE if time else DATE_RANGE_MESSAGE,
+    )
+
+
+def text_field(max_length: int, **kwargs: Any) -> models.TextField:  # type: ignore[type-arg]
+    """A TextField that validates its ``max_length`` (Django's only passes it to forms)."""
+    return models.TextField(max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs)
+
+
+def max_length_check(field: str, model: str, limit: int) -> models.CheckConstraint:
+    """The CHECK behind a text field's ``max_length`` (``char_length`` in PostgreSQL)."""
+    return field_check(
+        field,
+        condition=LessThanOrEqual(Length(field), limit),
+        name=f"{model}_{field}_length",
+        message=f"{field} has at most {limit} characters.",
+    )
+
+
+def aliases_field(**kwargs: Any) -> ArrayField:  # type: ignore[type-arg]
+    """Other names of an entity or party: each a name (at most 200 characters, as the
+    column type keeps), and at most ``MAX_ALIASES`` of them."""
+    return ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        validators=[
+            ArrayMaxLengthValidator(
+                MAX_ALIASES, message=f"Give at most {MAX_ALIASES} aliases (this has %(show_value)d)."
+            )
+        ],
+        **kwargs,
+    )
+
+
+def aliases_check(model: str) -> models.CheckConstraint:
+    return field_check(
+        "aliases",
+        condition=Q(aliases__len__lte=MAX_ALIASES),
+        name=f"{model}_aliases_count",
+        message=f"Give at most {MAX_ALIASES} aliases.",
+    )
+
+
+def history_tracked() -> Any:
+    """Track every insert, update and delete in a history table, written by triggers,
+    so that bulk updates and raw SQL are recorded too. The acting user and URL come from
+    ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
