@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 import orjson
 import psycopg2
 
-from claims.api.documents import CLAIM_FIELDS, CONTRADICTION_FIELDS, PARTY, _status_document, claim_summary
+from claims.api.documents import CLAIM_FIELDS, CONTRADICTION_FIELDS, PARTY, claim_summary, status_document
 from project.api.renderers import dumps
 
 PAGE = 50
@@ -104,7 +104,7 @@ def raw_status(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
         """,
         [ids],
     )
-    results = [_status_document(*row) for row in cursor.fetchall()]
+    results = [status_document(*row) for row in cursor.fetchall()]
     found = {row["id"] for row in results}
     return {"as_of": None, "results": results, "not_found": {"ids": sorted(set(ids) - found), "urls": []}}
 

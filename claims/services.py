@@ -303,13 +303,6 @@ def verdict_publish(*, verdict: Verdict) -> Verdict:
     return locked
 
 
-def claim_status_as_of(*, claim: Claim, moment: dt.datetime) -> str:
-    """The claim's verification status at ``moment``: its latest verdict recorded by then
-    (what Claimwatch said at that moment, whatever day a rating holds from)."""
-    latest = claim.verdicts.as_of(moment).order_by("-recorded_at", "-id").values_list("rating", flat=True).first()
-    return latest or "unrated"
-
-
 def _contradiction_review(*, contradiction: Contradiction, state: str, user: User, reason: str) -> Contradiction:
     locked = Contradiction.objects.select_for_update().get(pk=contradiction.pk)
     reviewable = {Contradiction.State.OPEN, Contradiction.State.CONFIRMED, Contradiction.State.DISMISSED}

@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Status, Verdict
+from claims.selectors import claim_status_as_of
 from claims.services import (
     Appearance,
     claim_create,
     claim_retract,
-    claim_status_as_of,
     claim_update,
     contradiction_confirm,
     contradiction_dismiss,

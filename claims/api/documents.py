@@ -8,17 +8,16 @@ document for the OpenAPI schema; ``tests/api`` checks the two agree.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 
-from claims.models import Claim, ClaimQuerySet, ClaimSource, Contradiction, Verdict, VerdictEvidence
+from claims.models import Claim, ClaimSource, Contradiction, Verdict, VerdictEvidence
+from claims.selectors import StatusRow, by_ids_sql
 
 CLAIM_FIELDS = (
     "id", "statement", "quote", "status", "polarity",
@@ -33,20 +32,6 @@ CONTRADICTION_FIELDS = (
     "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version",
     "detected_at", "state_changed_at", "updated_at",
 )  # fmt: skip
-
-
-def by_ids_sql(queryset: QuerySet[Any, Any], column: str) -> str:
-    """``queryset`` restricted to ``column = ANY(%s)``, compiled to SQL by the ORM once.
-
-    The hot paths run these with a fresh array of ids each time: the SQL is the same for
-    one id or a thousand, so it is not rebuilt (or re-planned on a cold path) per request.
-    ``column`` is a quoted column name from the models, never input.
-    """
-    wanted = RawSQL(f"{column} = ANY(%s)", [[]], output_field=BooleanField())  # noqa: S611
-    sql, params = queryset.filter(wanted).query.sql_with_params()
-    if params != ([],):  # the query must take exactly the ids
-        raise RuntimeError(f"unexpected parameters in a by-ids query: {params!r}")
-    return str(sql)
 
 
 def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -224,45 +209,12 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
 # --- Verification status --------------------------------------------------------------
 
 
-STATUS_VALUES = ("id", "status", "current_verdict_id", "current_verdict__recorded_at", "retracted_at")
-
-
-def _status_document(pk: int, status: str, verdict_id: int | None, rated_at: Any, retracted_at: Any) -> dict[str, Any]:
+def status_document(pk: int, status: str, verdict_id: int | None, rated_at: Any, retracted_at: Any) -> dict[str, Any]:
+    """A claim's compact status from a status row (``claims.selectors.STATUS_VALUES``)."""
     return {"id": pk, "status": status, "verdict_id": verdict_id, "rated_at": rated_at,
             "retracted": retracted_at is not None}  # fmt: skip
 
 
-@functools.cache
-def _status_by_id_sql() -> str:
-    return by_ids_sql(Claim.objects.order_by("id").values_list(*STATUS_VALUES), f'"{Claim._meta.db_table}"."id"')
-
-
-def statuses_by_id(ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The current compact status of each existing claim among ``ids``: one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_status_by_id_sql(), [list(ids)])
-        return [_status_document(*row) for row in cursor.fetchall()]
-
-
-def statuses(claims: ClaimQuerySet, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """The compact status of each claim, by id: one query, or two with ``as_of`` (then the
-    status is the latest verdict recorded by that moment, from the verdict history)."""
-    if as_of is None:
-        return [_status_document(*row) for row in claims.order_by("id").values_list(*STATUS_VALUES)]
-    found = list(claims.order_by("id").values_list("id", "retracted_at"))
-    latest = {
-        claim_id: (verdict_id, rating, recorded_at)
-        for claim_id, verdict_id, rating, recorded_at in Verdict.objects.as_of(as_of)
-        .filter(claim_id__in=[pk for pk, _ in found])
-        .order_by("claim_id", "-recorded_at", "-id")
-        .distinct("claim_id")
-        .values_list("claim_id", "id", "rating", "recorded_at")
-    }
-    documents = []
-    for pk, retracted_at in found:
-        verdict_id, rating, recorded_at = latest.get(pk, (None, "unrated", None))
-        documents.append(
-            {"id": pk, "status": rating, "verdict_id": verdict_id, "rated_at": recorded_at,
-             "retracted": retracted_at is not None and retracted_at <= as_of}
-        )  # fmt: skip
-    return documents
+def statuses(rows: Iterable[StatusRow]) -> list[dict[str, Any]]:
+    """The compact statuses of status rows (``claims.selectors.claim_statuses``)."""
+    return [status_document(*row) for row in rows]

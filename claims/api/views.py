@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from claims import selectors
 from claims.api import documents
 from claims.api.claimreview import claim_review
 from claims.api.filters import ClaimFilter, ContradictionFilter, EntityFilter, PredicateFilter, VerdictFilter
@@ -232,7 +233,7 @@ class ClaimStatusView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """One claim's compact verification status, now or as of a moment."""
         as_of = _parse_fast(AsOfInput, request.query_params.dict()).get("as_of")
-        found = documents.statuses(Claim.objects.filter(pk=pk), as_of)
+        found = documents.statuses(selectors.claim_statuses(Claim.objects.filter(pk=pk), as_of))
         if not found:
             raise NotFound("No claim with this id.")
         return Response(found[0])
@@ -349,9 +350,9 @@ class StatusLookupView(APIView):
             wanted = Q(pk__in=ids)
             if url:
                 wanted |= Q(pk__in=ClaimSource.objects.filter(source__url=url).values("claim_id"))
-            results = documents.statuses(Claim.objects.filter(wanted), as_of)
+            results = documents.statuses(selectors.claim_statuses(Claim.objects.filter(wanted), as_of))
         else:
-            results = documents.statuses_by_id(ids)  # the hot path: one precompiled query
+            results = documents.statuses(selectors.claim_statuses_by_id(ids))  # the hot path: one precompiled query
         found = {row["id"] for row in results}
         unknown_urls = [url] if url and not Source.objects.filter(url=url).exists() else []
         return Response(
