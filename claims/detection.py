@@ -10,9 +10,11 @@ do not overlap, a month covers the month and an empty end is open-ended). Then:
   text; text compared accent- and case-insensitively);
 - *quantity mismatch*: two affirmed quantities whose ranges (low..high) do not overlap.
 
-A pair matches at most one rule (negation needs opposite polarities, the other two need
-both claims to affirm). A *verdict conflict* (both claims rated true) is an integrity alert
-on the pair's flag, not a fourth kind: see ``claims.models.Contradiction``.
+Each rule is one entry of ``claims.rules.RULES``, from which the SQL below is generated. A
+pair matches at most one rule (negation needs opposite polarities, the other two need both
+claims to affirm and take different value types), as ``claims.rules`` states and checks.
+A *verdict conflict* (both claims rated true) is an integrity alert on the pair's flag,
+not a fourth kind: see ``claims.models.Contradiction``.
 
 **State is derived, not accumulated.** The same SQL (``PLAN``, then ``APPLY``) compares
 what the rules find now with the stored flags and moves each flag to where it belongs:
@@ -57,16 +59,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from claims.models import Contradiction, Rating, ScanRun, Verdict
+from claims.models import Rating, ScanRun, Verdict
+from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
+from claims.rules import by_kind_sql, kind_sql
 
 logger = logging.getLogger(__name__)
 
-RULE_VERSION = 1
-RULE_NAMES: dict[str, str] = {
-    Contradiction.Kind.NEGATION: "negation",
-    Contradiction.Kind.CONFLICTING_VALUE: "conflicting-value",
-    Contradiction.Kind.QUANTITY_MISMATCH: "quantity-mismatch",
-}
 # A verdict with this rating settles a flag (one of two claims that cannot both be true is
 # false). "Mostly false" does not: the claim's gist may be wrong while the detail that
 # contradicts the other claim is right, so a person decides.
@@ -82,24 +80,9 @@ GROUP_LOCK_CLASS = 0x6377  # pg_advisory_xact_lock(GROUP_LOCK_CLASS, hashtext('s
 
 # --- The rules, in SQL ----------------------------------------------------------------
 # Over a pair of claims ``a`` and ``b`` (a.id < b.id) with the same subject and predicate
-# ``p``, so with the same value type. The fragments are constants of this module.
+# ``p``, so with the same value type. The rules are the entries of ``claims.rules.RULES``.
 
-_SAME_VALUE = """CASE a.value_type
-        WHEN 'entity' THEN a.object_entity_id = b.object_entity_id
-        WHEN 'text' THEN cw_fold(btrim(a.text_value)) = cw_fold(btrim(b.text_value))
-        WHEN 'quantity' THEN (a.quantity_low, a.quantity_best, a.quantity_high)
-                           = (b.quantity_low, b.quantity_best, b.quantity_high)
-        ELSE true END"""
-
-_KIND = f"""CASE
-        WHEN a.polarity <> b.polarity THEN CASE WHEN {_SAME_VALUE} THEN 'negation' END
-        WHEN a.polarity = 'denies' THEN NULL  -- two denials never contradict
-        WHEN a.value_type = 'quantity' THEN
-            CASE WHEN a.quantity_high < b.quantity_low OR b.quantity_high < a.quantity_low
-                THEN 'quantity_mismatch' END
-        WHEN p.single_valued AND a.value_type IN ('entity', 'text') AND NOT {_SAME_VALUE}
-            THEN 'conflicting_value'
-    END"""
+_KIND = kind_sql()
 
 # The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
 # it to one claim's pairs; the full scan uses ``true``.
@@ -122,7 +105,7 @@ CROSS JOIN LATERAL (SELECT {_KIND} AS kind) k
 WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL AND k.kind IS NOT NULL AND {{scope}}
 """  # noqa: S608 - constant fragments
 
-_RULE_OF_KIND = "CASE d.kind " + " ".join(f"WHEN '{kind}' THEN '{rule}'" for kind, rule in RULE_NAMES.items()) + " END"
+_RULE_OF_KIND = by_kind_sql("d.kind", "name")
 
 # "Hadrut · controlled by, for overlapping periods from 9 Oct 2020 and on 23 Oct 2020:
 # Ilham Aliyev says Azerbaijan; Armenia says not Azerbaijan." The earlier period comes first.
@@ -148,13 +131,13 @@ _EXPLANATION = """'Both claims concern ' || n.subject || ' · ' || n.predicate |
                 ELSE ph.saying_b || '; ' || ph.saying_a END
         || '.'"""
 
-_CLOSE_REASON = """'The ' || replace(d.old_kind, '_', ' ') || ' rule no longer holds: ' || CASE
+_CLOSE_REASON = f"""'The ' || {by_kind_sql("d.old_kind", "phrase")} || ' rule no longer holds: ' || CASE
         WHEN a.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', a.id, a.retraction_reason)
         WHEN b.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', b.id, b.retraction_reason)
         WHEN a.subject_id <> b.subject_id OR a.predicate_id <> b.predicate_id
             THEN 'after an edit the claims no longer share a subject and a predicate.'
         WHEN NOT a.period && b.period THEN 'after an edit their periods no longer overlap.'
-        ELSE 'after an edit the claims no longer disagree.' END"""
+        ELSE 'after an edit the claims no longer disagree.' END"""  # noqa: S608 - constant fragments
 
 # Reconciling the stored flags with the pairs found takes two parts: PLAN works out which
 # flags change and how (as CTEs: ``changed``), APPLY explains and writes them. ``{sources}``
@@ -203,7 +186,7 @@ decided AS (
            CASE WHEN t.holds THEN t.found_kind ELSE t.old_kind END AS kind,
            CASE WHEN t.holds THEN CASE WHEN sa.side_id = sb.side_id THEN 'self' ELSE 'dispute' END
                 ELSE t.old_relation END AS relation,
-           CASE WHEN t.holds THEN {RULE_VERSION} ELSE t.old_rule_version END AS rule_version,
+           CASE WHEN t.holds THEN {by_kind_sql("t.found_kind", "version")} ELSE t.old_rule_version END AS rule_version,
            CASE WHEN t.new_state = 'resolved' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
            CASE WHEN t.holds AND t.new_state IN ('open', 'confirmed') THEN t.alert_by_id END AS new_alert_id
     FROM target t
