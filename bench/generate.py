@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from project.database_url import on_same_server
 
 SIDES = ["Azerbaijan", "Armenia", "Russia", "Turkey"]
 OUTLETS = ["Wire A", "Wire B", "Daily C", "Channel D", "Blog E", "Outlet F"]
@@ -40,7 +42,7 @@ def bench_database(name: str | None, *, benchmark: str) -> str:
         raise SystemExit("Set DATABASE_URL to a PostgreSQL server; the benchmark makes its own database there.")
     parts = urlsplit(url)
     name = name or f"{parts.path.lstrip('/') or 'claimwatch'}_bench_{benchmark}"
-    server = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    server = psycopg2.connect(on_same_server(url, "postgres"))
     server.autocommit = True
     with server.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
@@ -48,7 +50,7 @@ def bench_database(name: str | None, *, benchmark: str) -> str:
             cursor.execute(f'CREATE DATABASE "{name}"')
             print(f"created database {name}", flush=True)
     server.close()
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return on_same_server(url, name)
 
 
 def generate(cursor: Any, *, claims: int, seed: float = 0.42) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+from project.database_url import database_url as database_url_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data" / "postgres"
@@ -38,5 +40,4 @@ def database_url(name: str = DATABASE_NAME) -> str:
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
     socket_dir = parse_qs(urlsplit(admin_uri).query)["host"][0]
-    # dj-database-url reads a Unix socket directory from a percent-encoded host.
-    return f"postgres://postgres@{quote(socket_dir, safe='')}/{name}"
+    return database_url_for({"USER": "postgres", "HOST": socket_dir, "NAME": name})

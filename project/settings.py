@@ -10,10 +10,11 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from project.database_url import sqlalchemy_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -167,19 +168,6 @@ if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-
-def sqlalchemy_url(db: dict[str, Any]) -> str:
-    """The same database as a SQLAlchemy URL, for kombu's and Celery's SQL transports."""
-    user = quote(db.get("USER") or "", safe="")
-    password = db.get("PASSWORD") or ""
-    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    name = db["NAME"]
-    if host.startswith("/"):
-        return f"postgresql+psycopg2://{auth}/{name}?host={quote(host, safe='/')}"
-    return f"postgresql+psycopg2://{auth}{host}{port}/{name}"
 
 
 # --- Auth -----------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-import gc
-
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -29,9 +27,3 @@ urlpatterns = [
 handler400 = "project.api.errors.handler400"
 handler404 = "project.api.errors.handler404"
 handler500 = "project.api.errors.handler500"
-
-# Everything loaded by now (apps, models, admin, URL patterns: some 100,000 objects) lives
-# as long as the process. Freezing it keeps the garbage collector from walking it again and
-# again: on the API's list endpoints those walks cost more than the queries. (The URLconf
-# is imported once per process, on its first request, after the apps are ready.)
-gc.freeze()

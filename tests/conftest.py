@@ -68,18 +68,6 @@ def superuser(db: Any) -> User:
     return factories.UserFactory(username="admin", is_superuser=True)
 
 
-def _database_url(settings_dict: dict[str, Any]) -> str:
-    """A DATABASE_URL for the database the tests are using (the test database)."""
-    from urllib.parse import quote
-
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict.get("HOST") or "", safe="")
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
-
-
 def _reset_result_backend(app: Any) -> None:
     """Make Celery build its result backend again from ``app.conf`` on next use."""
     app._backend_cache = None
@@ -114,7 +102,7 @@ def celery_worker_process(transactional_db: Any, tmp_path: Path) -> Iterator[Cal
     from django.db import connection
 
     from project.celery import app
-    from project.settings import sqlalchemy_url
+    from project.database_url import database_url, sqlalchemy_url
 
     started: list[WorkerProcess] = []
     queue = f"test-{uuid.uuid4().hex[:10]}"
@@ -138,7 +126,7 @@ def celery_worker_process(transactional_db: Any, tmp_path: Path) -> Iterator[Cal
         broker_url = broker_url or app.conf.broker_url
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DATABASE_URL": database_url(connection.settings_dict),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_RESULT_BACKEND": str(app.conf.result_backend),
             "CELERY_TASK_DEFAULT_QUEUE": queue,

@@ -15,16 +15,17 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
+
+from project.database_url import on_same_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def database_url(name: str) -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
+    return on_same_server(os.environ["DATABASE_URL"], name)
 
 
 def on_server(statement: str) -> None:

@@ -25,6 +25,8 @@ import psutil
 import psycopg2
 import pytest
 
+from project.database_url import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "Claimwatch is running"
 ADMIN_USERNAME = "launch-admin"
@@ -37,15 +39,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def database_url(db: dict[str, Any], name: str) -> str:
-    user = urllib.parse.quote(db.get("USER") or "", safe="")
-    password = db.get("PASSWORD") or ""
-    auth = f"{user}:{urllib.parse.quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    host = urllib.parse.quote(db.get("HOST") or "", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{name}"
 
 
 @pytest.fixture(scope="module")

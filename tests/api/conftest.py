@@ -215,7 +215,7 @@ def gunicorn_server(transactional_db: Any, tmp_path: Path) -> Iterator[LiveAPI]:
 
     from django.db import connection
 
-    from tests.conftest import _database_url
+    from project.database_url import database_url
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -227,7 +227,7 @@ def gunicorn_server(transactional_db: Any, tmp_path: Path) -> Iterator[LiveAPI]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "0",
         "SECURE_SSL_REDIRECT": "0",  # served over plain HTTP, as behind a TLS-terminating proxy
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         **{f"API_THROTTLE_{scope}": "1000000/min" for scope in ("STATUS", "FEED", "READ", "WRITE")},
     }
     log_path = tmp_path / "gunicorn.log"
