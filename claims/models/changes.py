@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from claims import sql
 from claims.models.claim import Claim, ClaimSource
 from claims.models.verdict import Verdict
 from claims.models.vocabulary import Status
@@ -79,53 +80,12 @@ class ClaimChange(models.Model):
         return f"Claim #{self.claim_id}: {', '.join(self.changes)} (transaction {self.xid})"
 
 
-def _record_change(claim_ids: str, kinds: str) -> str:
-    """SQL that records ``kinds`` (a text[] expression) for the claims ``claim_ids`` (a
-    bigint[] expression) in the current transaction's change-feed rows. Both are fixed SQL
-    written in this module, never input."""
-    return f"""
-        INSERT INTO claims_claimchange (xid, claim_id, changes, status, retracted, changed_at)
-        SELECT pg_current_xact_id()::text::bigint, c.id, {kinds}, c.status, c.retracted_at IS NOT NULL, now()
-        FROM claims_claim c WHERE c.id = ANY({claim_ids})
-        ON CONFLICT ON CONSTRAINT claimchange_xid_claim_unique DO UPDATE SET
-            changes = ARRAY(SELECT DISTINCT k FROM unnest(claims_claimchange.changes || EXCLUDED.changes) k ORDER BY k),
-            status = EXCLUDED.status,
-            retracted = EXCLUDED.retracted;
-    """  # noqa: S608
-
-
 pgtrigger.register(
     pgtrigger.Trigger(
         name="claim_change_feed",
         when=pgtrigger.After,
         operation=pgtrigger.Insert | pgtrigger.Update,
-        func=f"""
-            DECLARE
-                kinds text[] := '{{}}';
-                -- Columns kept by triggers or derived from others; their own kinds cover them.
-                derived text[] := ARRAY['updated_at', 'status', 'current_verdict_id', 'review_state',
-                                        'retracted_at', 'retraction_reason', 'search_vector', 'period'];
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    kinds := ARRAY['created'];
-                ELSE
-                    IF NEW.current_verdict_id IS DISTINCT FROM OLD.current_verdict_id
-                       OR NEW.status IS DISTINCT FROM OLD.status THEN
-                        kinds := kinds || 'verdict'::text;
-                    END IF;
-                    IF NEW.retracted_at IS DISTINCT FROM OLD.retracted_at THEN
-                        kinds := kinds || 'retracted'::text;
-                    END IF;
-                    IF (to_jsonb(NEW) - derived) IS DISTINCT FROM (to_jsonb(OLD) - derived) THEN
-                        kinds := kinds || 'content'::text;
-                    END IF;
-                END IF;
-                IF cardinality(kinds) > 0 THEN
-                    {_record_change("ARRAY[NEW.id]", "kinds")}
-                END IF;
-                RETURN NULL;
-            END;
-        """,
+        func=sql.CLAIM_CHANGE_FEED,
     )
 )(Claim)
 
@@ -134,22 +94,7 @@ pgtrigger.register(
         name="claimsource_change_feed",
         when=pgtrigger.After,
         operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-        func=f"""
-            DECLARE ids bigint[] := '{{}}';
-            BEGIN
-                IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
-                    RETURN NULL;
-                END IF;
-                IF TG_OP <> 'DELETE' THEN
-                    ids := ids || NEW.claim_id;
-                END IF;
-                IF TG_OP = 'DELETE' OR OLD.claim_id IS DISTINCT FROM NEW.claim_id THEN
-                    ids := ids || OLD.claim_id;
-                END IF;
-                {_record_change("ids", "ARRAY['sources']")}
-                RETURN NULL;
-            END;
-        """,
+        func=sql.CLAIMSOURCE_CHANGE_FEED,
     )
 )(ClaimSource)
 
@@ -158,20 +103,6 @@ pgtrigger.register(
         name="verdict_change_feed",
         when=pgtrigger.After,
         operation=pgtrigger.Insert | pgtrigger.Update,
-        func=f"""
-            DECLARE kinds text[] := '{{}}';
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    kinds := ARRAY['verdict'];
-                END IF;
-                IF NEW.published_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.published_at IS NULL) THEN
-                    kinds := kinds || 'published'::text;
-                END IF;
-                IF cardinality(kinds) > 0 THEN
-                    {_record_change("ARRAY[NEW.claim_id]", "kinds")}
-                END IF;
-                RETURN NULL;
-            END;
-        """,
+        func=sql.VERDICT_CHANGE_FEED,
     )
 )(Verdict)

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from psycopg2.extras import DateRange
 
+from claims import sql
 from claims.models.expressions import ClaimPeriod, ClaimSearchVector
 from claims.models.vocabulary import Entity, PeriodPrecision, Predicate, PredicateValueType, Status
 from project.db import (
@@ -310,21 +311,7 @@ class Claim(FieldChecks):
                 when=pgtrigger.After,
                 timing=pgtrigger.Immediate,
                 operation=pgtrigger.Insert | pgtrigger.Update,
-                func="""
-                    DECLARE latest_id bigint; latest_rating text;
-                    BEGIN
-                        SELECT id, rating INTO latest_id, latest_rating FROM claims_verdict
-                        WHERE claim_id = NEW.id ORDER BY recorded_at DESC, id DESC LIMIT 1;
-                        IF NEW.status IS DISTINCT FROM coalesce(latest_rating, 'unrated')
-                           OR NEW.current_verdict_id IS DISTINCT FROM latest_id THEN
-                            -- A check that spans two tables, so it reports as a CHECK violation.
-                            RAISE EXCEPTION 'a claim''s status is its latest verdict (%): record a verdict instead',
-                                coalesce(latest_rating, 'unrated')
-                                USING ERRCODE = 'check_violation';
-                        END IF;
-                        RETURN NULL;
-                    END;
-                """,
+                func=sql.CLAIM_STATUS_IS_LATEST_VERDICT,
             ),
         ]
 

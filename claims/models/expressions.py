@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.postgres.fields import DateRangeField
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Func
 from django.utils.deconstruct import deconstructible
+
+from claims.sql import CLAIM_PERIOD, CLAIM_SEARCH_VECTOR
 
 
 @deconstructible(path="claims.models.FoldedNames")  # as migrations name it
@@ -30,8 +32,34 @@ class Fold(Func):
     output_field = models.TextField()
 
 
+class RawSQLExpression(Func):
+    """An expression that is one fixed piece of SQL (``sql``, from ``claims.sql``) over the
+    row's own columns: what a generated column is computed from.
+
+    ``reads`` names a column the SQL reads, so that Django sees the expression refer to
+    the model's fields (a generated field needs that).
+    """
+
+    sql: ClassVar[str]
+    reads: ClassVar[str]
+
+    def __init__(self) -> None:
+        super().__init__(F(self.reads))
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: Any = None,
+        template: Any = None,
+        arg_joiner: Any = None,
+        **extra_context: Any,
+    ) -> Any:
+        return self.sql, []
+
+
 @deconstructible(path="claims.models.ClaimPeriod")  # as migrations name it
-class ClaimPeriod(Func):
+class ClaimPeriod(RawSQLExpression):
     """The half-open date range a claim is about, widened to the precision of each bound.
 
     A bound known to the month covers the whole month; a missing end is open-ended.
@@ -39,55 +67,14 @@ class ClaimPeriod(Func):
     """
 
     output_field = DateRangeField()
-
-    def __init__(self) -> None:
-        super().__init__(F("valid_from"))
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: Any = None,
-        template: Any = None,
-        arg_joiner: Any = None,
-        **extra_context: Any,
-    ) -> Any:
-        sql = """daterange(
-            CASE valid_from_precision
-                WHEN 'year' THEN date_trunc('year', valid_from::timestamp)::date
-                WHEN 'month' THEN date_trunc('month', valid_from::timestamp)::date
-                ELSE valid_from END,
-            CASE
-                WHEN valid_until IS NULL THEN NULL
-                WHEN valid_until_precision = 'year'
-                    THEN (date_trunc('year', valid_until::timestamp) + interval '1 year')::date
-                WHEN valid_until_precision = 'month'
-                    THEN (date_trunc('month', valid_until::timestamp) + interval '1 month')::date
-                ELSE valid_until + 1 END,
-            '[)')"""
-        return sql, []
+    sql = CLAIM_PERIOD
+    reads = "valid_from"
 
 
 @deconstructible(path="claims.models.ClaimSearchVector")  # as migrations name it
-class ClaimSearchVector(Func):
+class ClaimSearchVector(RawSQLExpression):
     """Full-text document over a claim's statement and quote (English configuration)."""
 
     output_field = SearchVectorField()
-
-    def __init__(self) -> None:
-        super().__init__(F("statement"))
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: Any = None,
-        template: Any = None,
-        arg_joiner: Any = None,
-        **extra_context: Any,
-    ) -> Any:
-        return (
-            "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
-            "setweight(to_tsvector('english'::regconfig, coalesce(quote, '')), 'B')",
-            [],
-        )
+    sql = CLAIM_SEARCH_VECTOR
+    reads = "statement"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from claims import sql
 from claims.models.claim import RATIONALE_MAX_LENGTH, Claim
 from claims.models.vocabulary import Rating
 from project.db import (
@@ -90,36 +91,14 @@ class Verdict(FieldChecks):
                 name="verdict_append_only",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update,
-                func="""
-                    DECLARE unpublished claims_verdict;
-                    BEGIN
-                        unpublished := NEW;
-                        unpublished.published_at := OLD.published_at;
-                        IF unpublished IS DISTINCT FROM OLD OR OLD.published_at IS NOT NULL THEN
-                            RAISE EXCEPTION 'verdicts are append-only: record a new verdict instead'
-                                USING ERRCODE = 'integrity_constraint_violation';
-                        END IF;
-                        RETURN NEW;
-                    END;
-                """,
+                func=sql.VERDICT_APPEND_ONLY,
             ),
             # The claim's status is its latest verdict, kept in this one place.
             pgtrigger.Trigger(
                 name="verdict_sets_claim_status",
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
-                func="""
-                    UPDATE claims_claim c
-                    SET status = v.rating, current_verdict_id = v.id, review_state = 'decided',
-                        updated_at = now()
-                    FROM (
-                        SELECT id, rating FROM claims_verdict
-                        WHERE claim_id = NEW.claim_id
-                        ORDER BY recorded_at DESC, id DESC LIMIT 1
-                    ) v
-                    WHERE c.id = NEW.claim_id AND c.current_verdict_id IS DISTINCT FROM v.id;
-                    RETURN NULL;
-                """,
+                func=sql.VERDICT_SETS_CLAIM_STATUS,
             ),
         ]
 

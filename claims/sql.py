@@ -1,0 +1,165 @@
+"""The SQL the models are built from: trigger bodies, generated-column expressions.
+
+One home for the SQL that lives in the database rather than in a query: the models name
+these constants (``pgtrigger.Trigger(func=...)``, ``RawSQLExpression.sql``) and the
+migrations hold what they compiled to. Editing a trigger body here changes the model, so
+``makemigrations`` then writes the migration that installs it. The SQL functions the engine
+calls (``cw_fold``, ``cw_period_phrase``, ``cw_quantity_phrase``) are created by the
+migrations that introduced them (0001, 0006); the party-side function by ``sources.sql``.
+
+The texts are kept byte for byte as the migrations have them (their odd indentation is
+the models' former nesting), so moving them here changed no migration.
+"""
+
+from __future__ import annotations
+
+# --- Generated columns (claims.models.expressions) -------------------------------------
+
+# ``Claim.period``: the half-open date range a claim is about, widened to the precision of
+# each bound. Immutable functions only, so it can be a stored generated column.
+CLAIM_PERIOD = """daterange(
+            CASE valid_from_precision
+                WHEN 'year' THEN date_trunc('year', valid_from::timestamp)::date
+                WHEN 'month' THEN date_trunc('month', valid_from::timestamp)::date
+                ELSE valid_from END,
+            CASE
+                WHEN valid_until IS NULL THEN NULL
+                WHEN valid_until_precision = 'year'
+                    THEN (date_trunc('year', valid_until::timestamp) + interval '1 year')::date
+                WHEN valid_until_precision = 'month'
+                    THEN (date_trunc('month', valid_until::timestamp) + interval '1 month')::date
+                ELSE valid_until + 1 END,
+            '[)')"""
+
+# ``Claim.search_vector``: the full-text document over the statement and the quote.
+CLAIM_SEARCH_VECTOR = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(quote, '')), 'B')"
+)
+
+# --- Claims and verdicts (claims.models.claim, claims.models.verdict) ------------------
+
+# Constraint trigger on claims: the status is the latest verdict's rating; any write that
+# makes the two disagree is refused.
+CLAIM_STATUS_IS_LATEST_VERDICT = """
+                    DECLARE latest_id bigint; latest_rating text;
+                    BEGIN
+                        SELECT id, rating INTO latest_id, latest_rating FROM claims_verdict
+                        WHERE claim_id = NEW.id ORDER BY recorded_at DESC, id DESC LIMIT 1;
+                        IF NEW.status IS DISTINCT FROM coalesce(latest_rating, 'unrated')
+                           OR NEW.current_verdict_id IS DISTINCT FROM latest_id THEN
+                            -- A check that spans two tables, so it reports as a CHECK violation.
+                            RAISE EXCEPTION 'a claim''s status is its latest verdict (%): record a verdict instead',
+                                coalesce(latest_rating, 'unrated')
+                                USING ERRCODE = 'check_violation';
+                        END IF;
+                        RETURN NULL;
+                    END;
+                """
+
+# Verdicts are append-only: the only change allowed is publishing one, once.
+VERDICT_APPEND_ONLY = """
+                    DECLARE unpublished claims_verdict;
+                    BEGIN
+                        unpublished := NEW;
+                        unpublished.published_at := OLD.published_at;
+                        IF unpublished IS DISTINCT FROM OLD OR OLD.published_at IS NOT NULL THEN
+                            RAISE EXCEPTION 'verdicts are append-only: record a new verdict instead'
+                                USING ERRCODE = 'integrity_constraint_violation';
+                        END IF;
+                        RETURN NEW;
+                    END;
+                """
+
+# A new verdict sets its claim's status: the one place that writes it.
+VERDICT_SETS_CLAIM_STATUS = """
+                    UPDATE claims_claim c
+                    SET status = v.rating, current_verdict_id = v.id, review_state = 'decided',
+                        updated_at = now()
+                    FROM (
+                        SELECT id, rating FROM claims_verdict
+                        WHERE claim_id = NEW.claim_id
+                        ORDER BY recorded_at DESC, id DESC LIMIT 1
+                    ) v
+                    WHERE c.id = NEW.claim_id AND c.current_verdict_id IS DISTINCT FROM v.id;
+                    RETURN NULL;
+                """
+
+# --- The change feed (claims.models.changes) -------------------------------------------
+
+
+def record_change(claim_ids: str, kinds: str) -> str:
+    """SQL that records ``kinds`` (a text[] expression) for the claims ``claim_ids`` (a
+    bigint[] expression) in the current transaction's change-feed rows. Both are fixed SQL
+    written in this module, never input."""
+    return f"""
+        INSERT INTO claims_claimchange (xid, claim_id, changes, status, retracted, changed_at)
+        SELECT pg_current_xact_id()::text::bigint, c.id, {kinds}, c.status, c.retracted_at IS NOT NULL, now()
+        FROM claims_claim c WHERE c.id = ANY({claim_ids})
+        ON CONFLICT ON CONSTRAINT claimchange_xid_claim_unique DO UPDATE SET
+            changes = ARRAY(SELECT DISTINCT k FROM unnest(claims_claimchange.changes || EXCLUDED.changes) k ORDER BY k),
+            status = EXCLUDED.status,
+            retracted = EXCLUDED.retracted;
+    """  # noqa: S608
+
+
+CLAIM_CHANGE_FEED = f"""
+            DECLARE
+                kinds text[] := '{{}}';
+                -- Columns kept by triggers or derived from others; their own kinds cover them.
+                derived text[] := ARRAY['updated_at', 'status', 'current_verdict_id', 'review_state',
+                                        'retracted_at', 'retraction_reason', 'search_vector', 'period'];
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    kinds := ARRAY['created'];
+                ELSE
+                    IF NEW.current_verdict_id IS DISTINCT FROM OLD.current_verdict_id
+                       OR NEW.status IS DISTINCT FROM OLD.status THEN
+                        kinds := kinds || 'verdict'::text;
+                    END IF;
+                    IF NEW.retracted_at IS DISTINCT FROM OLD.retracted_at THEN
+                        kinds := kinds || 'retracted'::text;
+                    END IF;
+                    IF (to_jsonb(NEW) - derived) IS DISTINCT FROM (to_jsonb(OLD) - derived) THEN
+                        kinds := kinds || 'content'::text;
+                    END IF;
+                END IF;
+                IF cardinality(kinds) > 0 THEN
+                    {record_change("ARRAY[NEW.id]", "kinds")}
+                END IF;
+                RETURN NULL;
+            END;
+        """
+
+CLAIMSOURCE_CHANGE_FEED = f"""
+            DECLARE ids bigint[] := '{{}}';
+            BEGIN
+                IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
+                    RETURN NULL;
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    ids := ids || NEW.claim_id;
+                END IF;
+                IF TG_OP = 'DELETE' OR OLD.claim_id IS DISTINCT FROM NEW.claim_id THEN
+                    ids := ids || OLD.claim_id;
+                END IF;
+                {record_change("ids", "ARRAY['sources']")}
+                RETURN NULL;
+            END;
+        """
+
+VERDICT_CHANGE_FEED = f"""
+            DECLARE kinds text[] := '{{}}';
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    kinds := ARRAY['verdict'];
+                END IF;
+                IF NEW.published_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.published_at IS NULL) THEN
+                    kinds := kinds || 'published'::text;
+                END IF;
+                IF cardinality(kinds) > 0 THEN
+                    {record_change("ARRAY[NEW.claim_id]", "kinds")}
+                END IF;
+                RETURN NULL;
+            END;
+        """
