@@ -17,7 +17,8 @@ A *verdict conflict* (both claims rated true) is an integrity alert on the pair'
 not a fourth kind: see ``claims.models.Contradiction``.
 
 **State is derived, not accumulated.** The same SQL (``PLAN``, then ``APPLY``) compares
-what the rules find now with the stored flags and moves each flag to where it belongs:
+what the rules find now with the stored flags and moves each flag to where it belongs (the
+moves are stated once, in ``claims.models.ContradictionLifecycle``, and generated from it):
 
 - a new pair opens a flag (or a resolved one, if a verdict already settles it);
 - a flag whose rule no longer holds (an edit, a retraction) is closed, with the reason;
@@ -59,11 +60,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from claims.models import Rating, ScanRun, Verdict
+from claims.models import Contradiction, Rating, ScanRun, Verdict
+from claims.models.contradiction import states_sql
 from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
 from claims.rules import by_kind_sql, kind_sql
 
 logger = logging.getLogger(__name__)
+
+# Where each flag moves, and when: ``Contradiction.Lifecycle`` states it; the SQL below uses it.
+LIFECYCLE = Contradiction.Lifecycle
 
 # A verdict with this rating settles a flag (one of two claims that cannot both be true is
 # false). "Mostly false" does not: the claim's gist may be wrong while the detail that
@@ -165,19 +170,13 @@ target AS (
     SELECT e.id, e.row_xmin AS e_xmin,
            coalesce(f.claim_a_id, e.claim_a_id) AS claim_a_id,
            coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
-           f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM 'dismissed' AS holds,
+           f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM '{LIFECYCLE.DISMISSED}' AS holds,
            f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
            f.claims_changed_at, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
            e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
            e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
-           CASE
-               WHEN f.claim_a_id IS NULL THEN
-                   CASE WHEN e.state IN ('open', 'confirmed', 'resolved') THEN 'closed' ELSE e.state END
-               WHEN e.state = 'dismissed' THEN 'dismissed'
-               WHEN f.settled_by_id IS NOT NULL THEN 'resolved'
-               WHEN e.state IN ('closed', 'resolved') THEN 'open'
-               ELSE coalesce(e.state, 'open')
-           END AS new_state
+           {LIFECYCLE.engine_state_sql(gone="f.claim_a_id IS NULL", settled="f.settled_by_id IS NOT NULL", state="e.state")}
+               AS new_state
     FROM found f
     FULL JOIN existing e ON e.claim_a_id = f.claim_a_id AND e.claim_b_id = f.claim_b_id
 ),
@@ -187,8 +186,8 @@ decided AS (
            CASE WHEN t.holds THEN CASE WHEN sa.side_id = sb.side_id THEN 'self' ELSE 'dispute' END
                 ELSE t.old_relation END AS relation,
            CASE WHEN t.holds THEN {by_kind_sql("t.found_kind", "version")} ELSE t.old_rule_version END AS rule_version,
-           CASE WHEN t.new_state = 'resolved' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
-           CASE WHEN t.holds AND t.new_state IN ('open', 'confirmed') THEN t.alert_by_id END AS new_alert_id
+           CASE WHEN t.new_state = '{LIFECYCLE.RESOLVED}' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
+           CASE WHEN t.holds AND t.new_state IN {states_sql(LIFECYCLE.LIVE)} THEN t.alert_by_id END AS new_alert_id
     FROM target t
     LEFT JOIN sides sa ON sa.party_id = t.party_a_id
     LEFT JOIN sides sb ON sb.party_id = t.party_b_id
@@ -212,12 +211,12 @@ explained AS (
            CASE WHEN d.holds THEN {_EXPLANATION} END AS explanation,
            CASE
                WHEN d.new_state IS NOT DISTINCT FROM d.old_state THEN NULL  -- keep the reason
-               WHEN d.new_state = 'closed' THEN {_CLOSE_REASON}
-               WHEN d.new_state = 'resolved' THEN format(
+               WHEN d.new_state = '{LIFECYCLE.CLOSED}' THEN {_CLOSE_REASON}
+               WHEN d.new_state = '{LIFECYCLE.RESOLVED}' THEN format(
                    'Claim #%%s is rated {SETTLING_RATING} (verdict #%%s).',
                    CASE WHEN a.current_verdict_id = d.new_resolved_id THEN a.id ELSE b.id END, d.new_resolved_id)
-               WHEN d.old_state = 'closed' THEN 'The rule holds again after an edit.'
-               WHEN d.old_state = 'resolved'
+               WHEN d.old_state = '{LIFECYCLE.CLOSED}' THEN 'The rule holds again after an edit.'
+               WHEN d.old_state = '{LIFECYCLE.RESOLVED}'
                    THEN 'The verdict that resolved it is no longer the latest; the claims disagree again.'
                ELSE ''
            END AS new_reason
@@ -251,7 +250,7 @@ inserted AS (
         claim_a_id, claim_b_id, kind, relation, explanation, rule, rule_version, state, state_reason,
         state_changed_at, resolved_by_verdict_id, integrity_alert_verdict_id, integrity_alert_at, updated_at)
     SELECT x.claim_a_id, x.claim_b_id, x.kind, x.relation, x.explanation, x.rule, x.rule_version,
-           x.new_state, coalesce(x.new_reason, ''), CASE WHEN x.new_state <> 'open' THEN now() END,
+           x.new_state, coalesce(x.new_reason, ''), CASE WHEN x.new_state <> '{LIFECYCLE.NEW}' THEN now() END,
            x.new_resolved_id, x.new_alert_id, CASE WHEN x.new_alert_id IS NOT NULL THEN now() END, now()
     FROM explained x WHERE x.id IS NULL
     ON CONFLICT ON CONSTRAINT contradiction_pair_unique DO NOTHING
@@ -282,11 +281,12 @@ updated AS (
     RETURNING x.old_state, c.state
 )
 SELECT (SELECT count(*) FROM inserted) AS opened,
-       (SELECT count(*) FROM updated WHERE state = 'closed') AS closed,
-       (SELECT count(*) FROM updated WHERE old_state = 'closed' OR (old_state = 'resolved' AND state = 'open'))
+       (SELECT count(*) FROM updated WHERE state = '{LIFECYCLE.CLOSED}') AS closed,
+       (SELECT count(*) FROM updated
+        WHERE old_state = '{LIFECYCLE.CLOSED}' OR (old_state = '{LIFECYCLE.RESOLVED}' AND state = '{LIFECYCLE.NEW}'))
            AS reopened,
-       (SELECT count(*) FROM updated WHERE state = 'resolved' AND old_state <> 'resolved')
-           + (SELECT count(*) FROM inserted WHERE state = 'resolved') AS resolved,
+       (SELECT count(*) FROM updated WHERE state = '{LIFECYCLE.RESOLVED}' AND old_state <> '{LIFECYCLE.RESOLVED}')
+           + (SELECT count(*) FROM inserted WHERE state = '{LIFECYCLE.RESOLVED}') AS resolved,
        (SELECT count(*) FROM updated) AS updated
 """  # noqa: S608 - constant fragments
 

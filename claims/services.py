@@ -305,11 +305,9 @@ def verdict_publish(*, verdict: Verdict) -> Verdict:
 
 def _contradiction_review(*, contradiction: Contradiction, state: str, user: User, reason: str) -> Contradiction:
     locked = Contradiction.objects.select_for_update().get(pk=contradiction.pk)
-    reviewable = {Contradiction.State.OPEN, Contradiction.State.CONFIRMED, Contradiction.State.DISMISSED}
-    if locked.state not in reviewable:
-        raise ValidationError(f"A {locked.get_state_display().lower()} contradiction cannot be reviewed.")
-    if locked.state == state:
-        raise ValidationError(f"This contradiction is already {locked.get_state_display().lower()}.")
+    refusal = Contradiction.Lifecycle.review_refusal(state=locked.state, to=state)
+    if refusal is not None:
+        raise ValidationError(refusal)
     locked.state = state
     locked.state_reason = reason
     locked.state_changed_at = timezone.now()

@@ -98,3 +98,39 @@ def test_over_a_grid_of_pairs_at_most_one_rule_holds_and_it_is_the_kind_found() 
     assert [kinds[0] if kinds else None for kinds in matched] == [result[-1] for result in results]
     # The grid exercises every rule.
     assert {kinds[0] for kinds in matched if kinds} == set(Contradiction.Kind.values)
+
+
+# --- The lifecycle (claims.models.ContradictionLifecycle) -----------------------------
+
+Lifecycle = Contradiction.Lifecycle
+State = Contradiction.State
+
+
+def test_a_reviewer_moves_an_open_confirmed_or_dismissed_flag_to_confirmed_or_dismissed() -> None:
+    allowed = {
+        (state, to)
+        for state in State.values
+        for to in State.values
+        if Lifecycle.review_refusal(state=state, to=to) is None
+    }
+
+    assert allowed == {
+        (State.OPEN, State.CONFIRMED),
+        (State.OPEN, State.DISMISSED),
+        (State.CONFIRMED, State.DISMISSED),
+        (State.DISMISSED, State.CONFIRMED),
+    }
+
+
+def test_a_resolved_or_closed_flag_is_the_engines_to_move() -> None:
+    assert Lifecycle.review_refusal(state=State.RESOLVED, to=State.CONFIRMED) == (
+        "A resolved by a verdict contradiction cannot be reviewed."
+    )
+    assert (
+        Lifecycle.review_refusal(state=State.OPEN, to=State.OPEN) == "A reviewer cannot move a contradiction to open."
+    )
+
+
+def test_every_state_the_engine_leaves_alone_or_moves_is_a_state() -> None:
+    named = {*Lifecycle.LIVE, *Lifecycle.CLOSED_WHEN_GONE, *Lifecycle.REOPENED_WHEN_FOUND, *Lifecycle.REVIEWABLE}
+    assert named == set(State.values)

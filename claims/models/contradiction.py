@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import pgtrigger
 from django.conf import settings
@@ -22,7 +23,7 @@ from sources.models import Party
 class ContradictionQuerySet(models.QuerySet["Contradiction"]):
     def live(self) -> ContradictionQuerySet:
         """Flags that still need, or have had, a person's attention: open or confirmed."""
-        return self.filter(state__in=[Contradiction.State.OPEN, Contradiction.State.CONFIRMED])
+        return self.filter(state__in=ContradictionLifecycle.LIVE)
 
     def open(self) -> ContradictionQuerySet:
         return self.filter(state=Contradiction.State.OPEN)
@@ -71,6 +72,71 @@ class ContradictionState(models.TextChoices):
     CLOSED = "closed", "Closed: rule no longer holds"
 
 
+def states_sql(states: tuple[str, ...]) -> str:
+    """A SQL list of states: ``('open', 'confirmed')``."""
+    return "(" + ", ".join(f"'{state}'" for state in states) + ")"
+
+
+class ContradictionLifecycle:
+    """How a flag moves between its states, and who moves it: the one statement of it.
+
+    The engine (``claims.detection``) generates its SQL from ``engine_state_sql`` and these
+    sets; the review services (``claims.services``) ask ``review_refusal``.
+
+    **The engine**, each time it reconciles a pair with the rules:
+
+    - a pair the rules no longer find: an open, confirmed or resolved flag is closed (with
+      the reason); a closed or dismissed one stays as it is;
+    - a dismissed flag stays dismissed, whatever the rules find: a person judged it;
+    - a found pair one of whose claims is rated false is resolved (naming the verdict);
+    - a found pair whose flag was closed or resolved reopens: the same row, never a new one;
+    - a new pair opens a flag; an open or confirmed one stays as it is.
+
+    Only live flags (open or confirmed) carry the verdict-conflict alert.
+
+    **A reviewer** confirms or dismisses an open, confirmed or dismissed flag (not into the
+    state it is in). A resolved or closed flag is the engine's to move: the verdicts and
+    the rules decide it, so a reviewer cannot.
+    """
+
+    State = ContradictionState
+
+    NEW: ClassVar[str] = State.OPEN
+    LIVE: ClassVar[tuple[str, ...]] = (State.OPEN, State.CONFIRMED)
+    CLOSED: ClassVar[str] = State.CLOSED
+    RESOLVED: ClassVar[str] = State.RESOLVED
+    DISMISSED: ClassVar[str] = State.DISMISSED
+    CLOSED_WHEN_GONE: ClassVar[tuple[str, ...]] = (State.OPEN, State.CONFIRMED, State.RESOLVED)
+    REOPENED_WHEN_FOUND: ClassVar[tuple[str, ...]] = (State.CLOSED, State.RESOLVED)
+    REVIEWABLE: ClassVar[tuple[str, ...]] = (State.OPEN, State.CONFIRMED, State.DISMISSED)
+    REVIEW_MOVES: ClassVar[tuple[str, ...]] = (State.CONFIRMED, State.DISMISSED)
+
+    @classmethod
+    def engine_state_sql(cls, *, gone: str, settled: str, state: str) -> str:
+        """SQL for the state the engine moves a flag to. ``gone``: the rules no longer find
+        the pair; ``settled``: a verdict settles it; ``state``: the flag's state now (NULL
+        for a new pair). All three are SQL expressions."""
+        return f"""CASE
+               WHEN {gone} THEN
+                   CASE WHEN {state} IN {states_sql(cls.CLOSED_WHEN_GONE)} THEN '{cls.CLOSED}' ELSE {state} END
+               WHEN {state} = '{cls.DISMISSED}' THEN '{cls.DISMISSED}'
+               WHEN {settled} THEN '{cls.RESOLVED}'
+               WHEN {state} IN {states_sql(cls.REOPENED_WHEN_FOUND)} THEN '{cls.NEW}'
+               ELSE coalesce({state}, '{cls.NEW}')
+           END"""
+
+    @classmethod
+    def review_refusal(cls, *, state: str, to: str) -> str | None:
+        """Why a reviewer may not move a flag from ``state`` to ``to``, or None if they may."""
+        if to not in cls.REVIEW_MOVES:
+            return f"A reviewer cannot move a contradiction to {ContradictionState(to).label.lower()}."
+        if state not in cls.REVIEWABLE:
+            return f"A {ContradictionState(state).label.lower()} contradiction cannot be reviewed."
+        if state == to:
+            return f"This contradiction is already {ContradictionState(state).label.lower()}."
+        return None
+
+
 @history_tracked()
 class Contradiction(models.Model):
     """A pair of claims that cannot both be true: found by a rule, explained, reviewed.
@@ -94,6 +160,8 @@ class Contradiction(models.Model):
     Relation = ContradictionRelation
 
     State = ContradictionState
+
+    Lifecycle = ContradictionLifecycle
 
     # Stored once per pair: claim_a is always the claim with the lower id.
     claim_a = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_a")
