@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from claims import services
+from claims import selectors, services
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, ScanRun, Verdict
 from project.admin_history import history_html
 from sources.models import Source
@@ -415,7 +415,7 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Verdict history")
     def verdict_history(self, obj: Claim) -> SafeString:
-        verdicts = obj.verdicts.select_related("reviewer").order_by("-recorded_at", "-id")
+        verdicts = selectors.verdict_history(obj).select_related("reviewer")
         if not verdicts:
             return mark_safe("<em>No verdicts yet.</em>")  # noqa: S308  (a constant)
         return format_html(

@@ -8,16 +8,15 @@ document for the OpenAPI schema; ``tests/api`` checks the two agree.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Q
 
-from claims.models import Claim, ClaimSource, Contradiction, Verdict, VerdictEvidence
-from claims.selectors import StatusRow, by_ids_sql
+from claims import selectors
+from claims.selectors import StatusRow
+from sources.sql import PARTY_SIDES
 
 CLAIM_FIELDS = (
     "id", "statement", "quote", "status", "polarity",
@@ -37,28 +36,15 @@ CONTRADICTION_FIELDS = (
 def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Each party's side (its top-most ancestor) as {"id", "name"}, in one query.
 
-    A party with no parent is its own side. A cycle in ``parent`` (which the admin does
-    not prevent beyond one step) stops the walk after 32 steps.
+    A party with no parent is its own side; ``sources.sql.PARTY_SIDE`` walks up (and stops
+    at a cycle in ``parent``, which the admin does not prevent beyond one step).
     """
     ids = sorted(set(party_ids))
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH RECURSIVE up(start, id, parent_id, depth) AS (
-                SELECT p.id, p.id, p.parent_id, 0 FROM sources_party p WHERE p.id = ANY(%s)
-                UNION ALL
-                SELECT up.start, p.id, p.parent_id, up.depth + 1
-                FROM sources_party p JOIN up ON p.id = up.parent_id WHERE up.depth < 32
-            )
-            SELECT DISTINCT ON (up.start) up.start, up.id, p.name
-            FROM up JOIN sources_party p ON p.id = up.id
-            ORDER BY up.start, up.depth DESC
-            """,
-            [ids],
-        )
-        return {start: {"id": side_id, "name": name} for start, side_id, name in cursor.fetchall()}
+        cursor.execute(PARTY_SIDES, [ids])
+        return {party: {"id": side_id, "name": name} for party, side_id, name in cursor.fetchall()}
 
 
 def _ref(pk: int | None, name: str | None) -> dict[str, Any] | None:
@@ -91,24 +77,10 @@ def claim_summaries(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     return [claim_summary(row, sides) for row in rows]
 
 
-APPEARANCE_VALUES = (
-    "claim_id", "source_id", "source__url", "source__title", "source__kind", "role", "excerpt", "locator"
-)  # fmt: skip
-
-
-@functools.cache
-def _appearances_sql() -> str:
-    queryset = ClaimSource.objects.order_by("claim_id", "id").values_list(*APPEARANCE_VALUES)
-    return by_ids_sql(queryset, f'"{ClaimSource._meta.db_table}"."claim_id"')
-
-
 def appearances_of(claim_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     """The sources each claim appears in, with role and excerpt: one precompiled query."""
     by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(_appearances_sql(), [list(claim_ids)])
-        rows = cursor.fetchall()
-    for claim_id, source_id, url, title, kind, role, excerpt, locator in rows:
+    for claim_id, source_id, url, title, kind, role, excerpt, locator in selectors.appearance_rows(claim_ids):
         by_claim[claim_id].append(
             {"source": {"id": source_id, "url": url, "title": title, "kind": kind},
              "role": role, "excerpt": excerpt, "locator": locator}
@@ -121,26 +93,13 @@ def appearances_of(claim_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
 CONTRADICTION_VALUES = (*CONTRADICTION_FIELDS, "claim_a_id", "claim_b_id")
 
 
-@functools.cache
-def _claims_by_id_sql() -> str:
-    # Unordered: the rows go into a dict by id.
-    return by_ids_sql(Claim.objects.order_by().values_list(*CLAIM_FIELDS), f'"{Claim._meta.db_table}"."id"')
-
-
-def claims_by_id(ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    """Claim rows (as ``claim_summary`` reads them) by id: one precompiled query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_claims_by_id_sql(), [list(ids)])
-        return {row[0]: row for row in cursor.fetchall()}
-
-
 def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """A page of contradictions, each with both claims side by side, with their parties,
     sources and statuses: the page's own query, then one each for the claims, their
     sources and their parties' sides, whatever the page size. (A single query joining the
     eleven tables took longer to plan than to run.)"""
     claim_ids = sorted({row[f"claim_{x}_id"] for row in rows for x in "ab"})
-    claims = claims_by_id(claim_ids)
+    claims = selectors.claim_rows_by_id(claim_ids, CLAIM_FIELDS)
     sources = appearances_of(claim_ids)
     sides = party_sides(claim[PARTY] for claim in claims.values())
     documents = []
@@ -160,26 +119,19 @@ def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def claim_detail(claim_id: int) -> dict[str, Any] | None:
     """Everything about one claim: the summary, its sources with excerpts, its verdict
     history (newest first) and its live (open or confirmed) contradictions."""
-    row = Claim.objects.filter(pk=claim_id).values_list(*CLAIM_FIELDS, "retraction_reason", "created_at").first()
+    row = selectors.claim_row(claim_id, (*CLAIM_FIELDS, "retraction_reason", "created_at"))
     if row is None:
         return None
     verdicts = list(
-        Verdict.objects.filter(claim_id=claim_id)
-        .order_by("-recorded_at", "-id")
-        .values("id", "rating", "rationale", "reviewer__username", "recorded_at", "holds_from", "published_at")
+        selectors.verdict_history(claim_id).values(
+            "id", "rating", "rationale", "reviewer__username", "recorded_at", "holds_from", "published_at"
+        )
     )
-    evidence: dict[int, list[int]] = defaultdict(list)
-    links = VerdictEvidence.objects.filter(verdict__claim_id=claim_id).order_by("source_id")
-    for verdict_id, source_id in links.values_list("verdict_id", "source_id"):
-        evidence[verdict_id].append(source_id)
-    live = (
-        Contradiction.objects.live()
-        .filter(Q(claim_a_id=claim_id) | Q(claim_b_id=claim_id))
-        .order_by("-detected_at", "-id")
-        .values("id", "kind", "relation", "state", "explanation", "detected_at", "claim_a_id", "claim_b_id",
-                "claim_a__statement", "claim_b__statement", "claim_a__status", "claim_b__status",
-                "claim_a__asserted_by_id", "claim_b__asserted_by_id",
-                "claim_a__asserted_by__name", "claim_b__asserted_by__name")
+    evidence = selectors.claim_verdict_evidence(claim_id)
+    live = selectors.live_contradictions_of(claim_id).values(
+        "id", "kind", "relation", "state", "explanation", "detected_at", "claim_a_id", "claim_b_id",
+        "claim_a__statement", "claim_b__statement", "claim_a__status", "claim_b__status",
+        "claim_a__asserted_by_id", "claim_b__asserted_by_id", "claim_a__asserted_by__name", "claim_b__asserted_by__name",
     )  # fmt: skip
     flags = cast(list[dict[str, Any]], list(live))
     sides = party_sides([row[PARTY]])

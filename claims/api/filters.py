@@ -11,7 +11,8 @@ from django.db.backends.postgresql.psycopg_any import DateRange  # type: ignore[
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Rating, Status, Verdict, period_range
+from claims import selectors
+from claims.models import Claim, Contradiction, Entity, Predicate, Rating, Status, Verdict, period_range
 from project.api.filters import bool_filter, date_filter, datetime_filter, id_filter, text_filter, url_filter
 from sources.urlnorm import InvalidURL, normalize_url
 
@@ -100,7 +101,7 @@ class ClaimFilter(PeriodFilterSet):
             url = normalize_url(value)
         except InvalidURL:
             raise ValidationError({"source_url": ["Give an absolute http(s) URL."]}) from None
-        return queryset.filter(pk__in=ClaimSource.objects.filter(source__url=url).values("claim_id"))
+        return queryset.filter(pk__in=selectors.claim_ids_in_source(url))
 
     def filter_q(self, queryset: Any, name: str, value: str) -> Any:
         if not value.strip():

@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, Value
+from django.db.models import FloatField, Q, Value
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -51,14 +51,11 @@ from claims.api.serializers import (
 from claims.models import (
     Claim,
     ClaimChange,
-    ClaimSource,
     Contradiction,
     Entity,
     Predicate,
-    Rating,
     Status,
     Verdict,
-    VerdictEvidence,
 )
 from claims.services import (
     claim_create,
@@ -77,7 +74,6 @@ from project.api.views import APIView, GenericAPIView
 from sources.models import Party, Source
 
 VIEW_CLAIM = ("claims.view_claim",)
-FALSE_RATINGS = (Rating.FALSE, Rating.MOSTLY_FALSE)
 
 ETAG_HEADER = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
@@ -349,7 +345,7 @@ class StatusLookupView(APIView):
         if url or as_of is not None:
             wanted = Q(pk__in=ids)
             if url:
-                wanted |= Q(pk__in=ClaimSource.objects.filter(source__url=url).values("claim_id"))
+                wanted |= Q(pk__in=selectors.claim_ids_in_source(url))
             results = documents.statuses(selectors.claim_statuses(Claim.objects.filter(wanted), as_of))
         else:
             results = documents.statuses(selectors.claim_statuses_by_id(ids))  # the hot path: one precompiled query
@@ -407,14 +403,11 @@ class ChangeFeedView(APIView):
 
 
 def _verdict_documents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    evidence: dict[int, list[int]] = {row["id"]: [] for row in rows}
-    links = VerdictEvidence.objects.filter(verdict_id__in=list(evidence)).order_by("source_id")
-    for verdict_id, source_id in links.values_list("verdict_id", "source_id"):
-        evidence[verdict_id].append(source_id)
+    evidence = selectors.verdict_evidence(row["id"] for row in rows)
     return [
         {"id": row["id"], "claim": row["claim_id"], "rating": row["rating"], "rationale": row["rationale"],
          "reviewer": row["reviewer__username"], "recorded_at": row["recorded_at"], "holds_from": row["holds_from"],
-         "published_at": row["published_at"], "evidence": evidence[row["id"]]}
+         "published_at": row["published_at"], "evidence": evidence.get(row["id"], [])}
         for row in rows
     ]  # fmt: skip
 
@@ -599,7 +592,7 @@ class EntityTimelineView(GenericAPIView[Claim]):
         """The entity's claims ordered by the period they are about."""
         entity = get_object_or_404(Entity, pk=pk)
         include_parts = _parse(IncludePartsInput, request.query_params.dict())["include_parts"]
-        claims = Claim.objects.about(entity) if include_parts else Claim.objects.filter(subject=entity)
+        claims = selectors.entity_timeline(entity, include_parts=include_parts)
         rows = self.paginate_queryset(claims.values_list(*documents.CLAIM_FIELDS))  # type: ignore[arg-type]
         return self.get_paginated_response(documents.claim_summaries(rows))  # type: ignore[arg-type]
 
@@ -649,17 +642,7 @@ class PartyRecordView(APIView):
         """A party's record: its claims by current verdict, and how many were later rated false."""
         party = get_object_or_404(Party, pk=pk)
         include_side = _parse(IncludeSideInput, request.query_params.dict())["include_side"]
-        claims = Claim.objects.asserted_by_side(party) if include_side else Claim.objects.filter(asserted_by=party)
-        rated_false_later = Verdict.objects.filter(
-            claim=OuterRef("pk"), rating__in=FALSE_RATINGS, recorded_at__gt=OuterRef("asserted_at")
-        )
-        counts = claims.aggregate(
-            claims=Count("id"),
-            retracted=Count("id", filter=Q(retracted_at__isnull=False)),
-            rated_false=Count("id", filter=Q(status__in=FALSE_RATINGS)),
-            later_rated_false=Count("id", filter=Q(Exists(rated_false_later))),
-            **{f"status_{value}": Count("id", filter=Q(status=value)) for value in Status.values},
-        )
+        counts = selectors.party_record(party, include_side=include_side)
         return Response(
             {
                 "party": {"id": party.pk, "name": party.name},
