@@ -28,7 +28,7 @@ from rest_framework_api_key.models import APIKey
 
 from accounts import services
 from accounts.forms import AdminKeyForm
-from claims.models import UserAPIKey
+from accounts.models import UserAPIKey
 
 # The library registers an admin for its own APIKey model, which the API never reads: a
 # key made there is refused. Only UserAPIKey, below, holds the keys the API accepts.
@@ -145,10 +145,10 @@ class UserAPIKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def _after_save(self, request: HttpRequest, obj: UserAPIKey, done: str) -> HttpResponse:
         self.message_user(request, f"The key {obj.prefix} ({obj}) of {obj.user} was {done}.", messages.SUCCESS)
         if "_addanother" in request.POST:
-            return HttpResponseRedirect(reverse("admin:claims_userapikey_add"))
+            return HttpResponseRedirect(reverse("admin:accounts_userapikey_add"))
         if "_continue" in request.POST:
-            return HttpResponseRedirect(reverse("admin:claims_userapikey_change", args=[obj.prefix]))
-        return HttpResponseRedirect(reverse("admin:claims_userapikey_changelist"))
+            return HttpResponseRedirect(reverse("admin:accounts_userapikey_change", args=[obj.prefix]))
+        return HttpResponseRedirect(reverse("admin:accounts_userapikey_changelist"))
 
     def response_add(self, request: HttpRequest, obj: UserAPIKey, post_url_continue: str | None = None) -> HttpResponse:
         return self._after_save(request, obj, "added")

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from claims.models import UserAPIKey
+from accounts.models import UserAPIKey
 
 NAME_HELP = "What the key is for, e.g. newsroom-dashboard."
 

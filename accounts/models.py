@@ -1,12 +1,10 @@
-"""Per-user API keys."""
+"""Per-user API keys: the keys the API checks (``accounts.api.auth``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
-
-# --- API keys -------------------------------------------------------------------------
 
 
 class UserAPIKey(AbstractAPIKey):

@@ -8,8 +8,8 @@ from typing import Any, cast
 
 from django.db import transaction
 
-from claims.models import UserAPIKey
-from project.api.auth import verified_keys
+from accounts.api.auth import verified_keys
+from accounts.models import UserAPIKey
 
 
 def api_key_create(*, user: Any, name: str, expiry_date: dt.datetime | None = None) -> tuple[UserAPIKey, str]:

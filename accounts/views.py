@@ -14,9 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
+from accounts.api.views import MAX_LISTED_KEYS
 from accounts.forms import KeyCreateForm
-from claims.models import UserAPIKey
-from project.api.keys import MAX_LISTED_KEYS
+from accounts.models import UserAPIKey
 
 
 def _keys_page(request: HttpRequest, form: KeyCreateForm) -> HttpResponse:

@@ -134,7 +134,7 @@ def api_keys() -> dict[str, str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from claims.models import UserAPIKey
+    from accounts.models import UserAPIKey
 
     keys = {}
     for role, group in (("consumer", "API consumer"), ("analyst", "Analyst")):

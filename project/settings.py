@@ -264,7 +264,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_FILTER_BACKENDS": ["project.api.filters.FilterBackend"],
     # Per-user API keys for tools and consumers; sessions for the browser (Swagger UI).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "project.api.auth.APIKeyAuthentication",
+        "accounts.api.auth.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["project.api.permissions.RolePermission"],

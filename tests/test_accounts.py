@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from claims.models import UserAPIKey
+from accounts.models import UserAPIKey
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -167,7 +167,7 @@ def one_of_each(world: dict[str, Any], superuser: User) -> dict[type[models.Mode
     }
     scan_run = apps.get_model("claims", "ScanRun")
     rows[scan_run] = scan_run.objects.create()
-    api_key = apps.get_model("claims", "UserAPIKey")
+    api_key = apps.get_model("accounts", "UserAPIKey")
     rows[api_key] = api_key.objects.create_key(user=superuser, name="admin-laptop")[0]
     return rows
 

@@ -9,7 +9,7 @@ import pytest
 from project.database_url import database_url, on_same_server, sqlalchemy_url
 
 TCP = {"USER": "claim watch", "PASSWORD": "p@ss:word/1", "HOST": "db.example.org", "PORT": 5433, "NAME": "cw"}
-SOCKET = {"USER": "postgres", "PASSWORD": "", "HOST": "/tmp/pg socket", "PORT": "", "NAME": "claimwatch"}
+SOCKET = {"USER": "postgres", "PASSWORD": "", "HOST": "/run/pg socket", "PORT": "", "NAME": "claimwatch"}
 
 
 @pytest.mark.parametrize("db", [TCP, SOCKET], ids=["tcp", "unix-socket"])
@@ -28,5 +28,5 @@ def test_another_database_on_the_same_server() -> None:
 
 
 def test_the_sqlalchemy_url_names_the_socket_directory_as_a_host_parameter() -> None:
-    assert sqlalchemy_url(SOCKET) == "postgresql+psycopg2://postgres@/claimwatch?host=/tmp/pg%20socket"
+    assert sqlalchemy_url(SOCKET) == "postgresql+psycopg2://postgres@/claimwatch?host=/run/pg%20socket"
     assert sqlalchemy_url(TCP) == "postgresql+psycopg2://claim%20watch:p%40ss%3Aword%2F1@db.example.org:5433/cw"

@@ -25,7 +25,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from claims.models import UserAPIKey
+from accounts.models import UserAPIKey
+from project.api.throttling import KeyIdentity
 
 KEYWORD = "Api-Key"
 STATEMENT = "claimwatch_api_key_auth"
@@ -34,13 +35,6 @@ INVALID = "The API key is not valid, or has been revoked."
 # The psycopg2 connections on which the statement is prepared (a new connection, after
 # CONN_MAX_AGE or an error, prepares it again).
 _prepared: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-
-class KeyIdentity(NamedTuple):
-    """``request.auth`` for a key-authenticated request: which key (throttles count per key)."""
-
-    key_id: str
-    prefix: str
 
 
 class KeyRow(NamedTuple):
@@ -173,7 +167,7 @@ class APIKeyAuthentication(BaseAuthentication):
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "project.api.auth.APIKeyAuthentication"
+    target_class = "accounts.api.auth.APIKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

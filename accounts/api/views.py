@@ -18,11 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
-from claims.models import UserAPIKey
-from project.api.auth import KeyIdentity
+from accounts.models import UserAPIKey
 from project.api.fields import StrictCharField, StrictDateTimeField
 from project.api.schema import link
 from project.api.serializers import InputSerializer
+from project.api.throttling import KeyIdentity
 from project.api.views import APIView
 
 MAX_LISTED_KEYS = 500

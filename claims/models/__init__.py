@@ -42,9 +42,6 @@ from claims.models.expressions import (
     Fold,
     FoldedNames,
 )
-from claims.models.keys import (
-    UserAPIKey,
-)
 from claims.models.verdict import (
     Verdict,
     VerdictEvidence,
@@ -104,7 +101,6 @@ __all__ = [
     "ScanRunStatus",
     "Status",
     "TEXT_VALUE_MAX_LENGTH",
-    "UserAPIKey",
     "Verdict",
     "VerdictEvidence",
     "VerdictQuerySet",

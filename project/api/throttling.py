@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -24,9 +24,14 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from project.api.auth import KeyIdentity
-
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class KeyIdentity(NamedTuple):
+    """``request.auth`` for a key-authenticated request: which key (throttles count per key)."""
+
+    key_id: str
+    prefix: str
 
 
 @functools.cache

@@ -14,7 +14,8 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, UserAPIKey
+from accounts.models import UserAPIKey
+from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate
 from claims.services import verdict_record
 from sources.models import Party, Source
 from tests import factories
@@ -33,7 +34,7 @@ def _generous_throttles(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _forget_verified_keys() -> Iterator[None]:
-    from project.api.auth import verified_keys
+    from accounts.api.auth import verified_keys
 
     verified_keys.clear()
     yield

@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from claims.models import UserAPIKey
-from project.api.auth import verified_keys
+from accounts.api.auth import verified_keys
+from accounts.models import UserAPIKey
 from tests import factories
 from tests.api.conftest import World, api_key, claim_payload, client_with_key, error_fields
 
@@ -149,7 +149,7 @@ def test_bad_key_requests_are_400s(world: World, consumer: User) -> None:
 
 # --- Keys in the admin ----------------------------------------------------------------
 
-ADMIN_KEYS = "/admin/claims/userapikey/"
+ADMIN_KEYS = "/admin/accounts/userapikey/"
 
 
 def _admin_client(user: Any) -> Client:

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from claims.models import ClaimChange, ClaimSource, Predicate, UserAPIKey, Verdict, VerdictEvidence
+from accounts.models import UserAPIKey
+from claims.models import ClaimChange, ClaimSource, Predicate, Verdict, VerdictEvidence
 from tests import factories
 from tests.api.conftest import World, api_key, client_with_key, make_claim, make_contradiction
 
