@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 from import_export.admin import ImportExportModelAdmin
 
 from project.admin_history import history_html
+from sources import services
 from sources.models import Party, Source
 
 
@@ -40,6 +41,9 @@ class PartyAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
 
+    def save_model(self, request: HttpRequest, obj: Party, form: Any, change: bool) -> None:
+        services.party_save(party=obj)
+
     @admin.display(description="History")
     def history(self, obj: Party | None) -> SafeString:
         return history_html(obj)
@@ -66,6 +70,9 @@ class SourceAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
+
+    def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
+        services.source_save(source=obj)
 
     @admin.display(description="History")
     def history(self, obj: Source | None) -> SafeString:

@@ -18,6 +18,7 @@ from claims import example_data as data
 from claims import services
 from claims.models import Claim, Entity, Predicate, Verdict
 from sources.models import Party, Source
+from sources.services import party_get_or_create, source_get_or_create
 
 REVIEWER = "example-reviewer"
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             fields = {k: v for k, v in spec.items() if k not in {"name", "parent"}}
             if spec.get("parent"):
                 fields["parent"] = parties[spec["parent"]]
-            parties[spec["name"]], new = Party.objects.get_or_create(name=spec["name"], defaults=fields)
+            parties[spec["name"]], new = party_get_or_create(name=spec["name"], defaults=fields)
             created["parties"] += new
 
         sources: dict[str, Source] = {}
@@ -57,7 +58,7 @@ class Command(BaseCommand):
             else:
                 natural_key = {k: fields[k] for k in ("kind", "publisher", "published_at")}
             defaults = {**fields, "title": spec["title"]}
-            sources[spec["key"]], new = Source.objects.get_or_create(**natural_key, defaults=defaults)
+            sources[spec["key"]], new = source_get_or_create(lookup=natural_key, defaults=defaults)
             created["sources"] += new
 
         entities: dict[str, Entity] = {}
