@@ -24,6 +24,7 @@ import psycopg2
 
 from claims.api.documents import CLAIM_FIELDS, CONTRADICTION_FIELDS, PARTY, claim_summary, status_document
 from project.api.renderers import dumps
+from sources.sql import PARTY_SIDES
 
 PAGE = 50
 ASSERTED_AT = CLAIM_FIELDS.index("asserted_at")
@@ -63,23 +64,9 @@ def _aliases(c: str) -> dict[str, str]:
 
 
 def _sides(cursor: Any, party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    # The recursive query of claims.api.documents.party_sides, on this endpoint's own
-    # connection: party_sides runs it on Django's, and its SQL is not importable alone.
-    cursor.execute(
-        """
-        WITH RECURSIVE up(start, id, parent_id, depth) AS (
-            SELECT p.id, p.id, p.parent_id, 0 FROM sources_party p WHERE p.id = ANY(%s)
-            UNION ALL
-            SELECT up.start, p.id, p.parent_id, up.depth + 1
-            FROM sources_party p JOIN up ON p.id = up.parent_id WHERE up.depth < 32
-        )
-        SELECT DISTINCT ON (up.start) up.start, up.id, p.name
-        FROM up JOIN sources_party p ON p.id = up.id
-        ORDER BY up.start, up.depth DESC
-        """,
-        [sorted(set(party_ids))],
-    )
-    return {start: {"id": side, "name": name} for start, side, name in cursor.fetchall()}
+    # The query of claims.api.documents.party_sides, on this endpoint's own connection.
+    cursor.execute(PARTY_SIDES, [sorted(set(party_ids))])
+    return {party: {"id": side, "name": name} for party, side, name in cursor.fetchall()}
 
 
 def _next_link(environ: dict[str, Any], ordering: str, value: Any, pk: int) -> str:

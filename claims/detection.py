@@ -64,6 +64,7 @@ from claims.models import Contradiction, Rating, ScanRun, Verdict
 from claims.models.contradiction import states_sql
 from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
 from claims.rules import by_kind_sql, kind_sql
+from sources.sql import PARTY_SIDE
 
 logger = logging.getLogger(__name__)
 
@@ -151,18 +152,9 @@ _CLOSE_REASON = f"""'The ' || {by_kind_sql("d.old_kind", "phrase")} || ' rule no
 # changed after this moment (the incremental check: always; the scan: since its last run).
 PLAN = f"""
 {{sources}},
--- Each party's side: its topmost ancestor (a ministry belongs to its state). Depth-capped
--- so that a cycle in the parent links cannot run away.
-ancestry(party_id, ancestor_id, parent_id, depth) AS (
-    SELECT id, id, parent_id, 0 FROM sources_party
-    UNION ALL
-    SELECT u.party_id, q.id, q.parent_id, u.depth + 1
-    FROM ancestry u JOIN sources_party q ON q.id = u.parent_id
-    WHERE u.depth < 32
-),
+-- Each party's side: its topmost ancestor (a ministry belongs to its state), once per party.
 sides AS (
-    SELECT DISTINCT ON (party_id) party_id, ancestor_id AS side_id
-    FROM ancestry ORDER BY party_id, depth DESC
+    SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id FROM sources_party
 ),
 -- What each pair's flag should become. A found pair whose flag was dismissed keeps only
 -- its dismissal ("holds" is false for it: its facts are not refreshed).
@@ -307,7 +299,7 @@ existing AS (
     {_EXISTING}
     WHERE c.claim_a_id = %(claim_id)s OR c.claim_b_id = %(claim_id)s
 )"""  # noqa: S608 - constant fragments
-RECONCILE_CLAIM = "WITH RECURSIVE " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY
+RECONCILE_CLAIM = "WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY
 
 # The full scan: the same SQL in two statements, through a temporary table. A plain
 # CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
@@ -315,7 +307,7 @@ RECONCILE_CLAIM = "WITH RECURSIVE " + PLAN.format(sources=_CLAIM_SOURCES) + "," 
 # (usually none) instead of a guess that every pair changes.
 _ALL_SOURCES = f"found AS ({PAIRS.format(scope='true')}), existing AS ({_EXISTING})"  # noqa: S608 - constants
 PLAN_ALL = (
-    "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH RECURSIVE "  # noqa: S608 - constants
+    "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
     + PLAN.format(sources=_ALL_SOURCES)
     + " SELECT * FROM changed"
 )

@@ -19,6 +19,7 @@ from project.db import (
     in_range_check,
     time_range_validators,
 )
+from sources.sql import PARTY_SIDE
 from sources.urlnorm import NORMALISED_URL, NOT_NORMALISED_URL, InvalidURL, normalize_url
 
 
@@ -149,13 +150,11 @@ class Party(FieldChecks):
 
     @property
     def side(self) -> Party:
-        """The top-most ancestor: the side in a conflict this party speaks for."""
-        party = self
-        seen = {party.pk}
-        while party.parent_id is not None and party.parent_id not in seen:
-            party = party.parent  # type: ignore[assignment]
-            seen.add(party.pk)
-        return party
+        """The top-most ancestor: the side in a conflict this party speaks for (as saved;
+        ``sources.sql.PARTY_SIDE`` walks up to it)."""
+        if self.parent_id is None:
+            return self
+        return Party.objects.get(pk=models.expressions.RawSQL(f"{PARTY_SIDE}(%s)", [self.pk]))  # noqa: S611
 
 
 class SourceKind(models.TextChoices):
