@@ -23,6 +23,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from claims import selectors, services
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, ScanRun, Verdict
+from claims.models.expressions import PeriodPhrase
 from project.admin_history import history_html
 from sources.models import Source
 
@@ -119,12 +120,17 @@ def claim_card(claim: Claim, *, full: bool = True) -> SafeString:
 
 
 def period_text(claim: Claim) -> str:
-    start = f"{claim.valid_from:%d %b %Y}"
-    if claim.valid_until is None:
-        return f"from {start}"
-    if claim.valid_until == claim.valid_from:
-        return f"on {start}"
-    return f"{start} – {claim.valid_until:%d %b %Y}"
+    """The claim's period worded as the engine's explanations word it (``PeriodPhrase``):
+    from a ``period_phrase`` annotation when the queryset has one, else one query."""
+    annotated = getattr(claim, "period_phrase", None)
+    if annotated is not None:
+        return str(annotated)
+    return PeriodPhrase.of(
+        valid_from=claim.valid_from,
+        valid_from_precision=claim.valid_from_precision,
+        valid_until=claim.valid_until,
+        valid_until_precision=claim.valid_until_precision,
+    )
 
 
 # --- Entities and predicates ----------------------------------------------------------

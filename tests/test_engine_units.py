@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from claims.models import Contradiction
+from claims.admin import period_text
+from claims.models import Claim, Contradiction
+from claims.models.expressions import PeriodPhrase
 from claims.rules import RULES, Polarities, Rule, kind_sql, overlapping_rules
+from tests import factories
 
 
 def test_every_kind_has_exactly_one_rule() -> None:
@@ -134,3 +138,32 @@ def test_a_resolved_or_closed_flag_is_the_engines_to_move() -> None:
 def test_every_state_the_engine_leaves_alone_or_moves_is_a_state() -> None:
     named = {*Lifecycle.LIVE, *Lifecycle.CLOSED_WHEN_GONE, *Lifecycle.REOPENED_WHEN_FOUND, *Lifecycle.REVIEWABLE}
     assert named == set(State.values)
+
+
+# --- A period in words (claims.models.expressions.PeriodPhrase) -----------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("valid_from", "from_precision", "valid_until", "until_precision", "words"),
+    [
+        (dt.date(2020, 10, 9), "day", None, "day", "from 9 Oct 2020"),
+        (dt.date(2020, 10, 23), "day", dt.date(2020, 10, 23), "day", "on 23 Oct 2020"),
+        (dt.date(2020, 10, 1), "month", dt.date(2020, 10, 1), "month", "in Oct 2020"),
+        (dt.date(2020, 1, 1), "year", dt.date(2020, 1, 1), "year", "in 2020"),
+        (dt.date(2020, 9, 1), "day", dt.date(2020, 10, 9), "day", "from 1 Sep 2020 to 9 Oct 2020"),
+        (dt.date(2020, 9, 1), "month", dt.date(2020, 11, 10), "day", "from Sep 2020 to 10 Nov 2020"),
+    ],
+)
+def test_a_period_has_one_wording_for_the_admin_and_the_engine(
+    valid_from: dt.date, from_precision: str, valid_until: dt.date | None, until_precision: str, words: str
+) -> None:
+    claim = factories.ClaimFactory(
+        valid_from=valid_from,
+        valid_from_precision=from_precision,
+        valid_until=valid_until,
+        valid_until_precision=until_precision,
+    )
+
+    assert period_text(claim) == words
+    assert Claim.objects.annotate(words=PeriodPhrase()).values_list("words", flat=True).get(pk=claim.pk) == words

@@ -1,12 +1,14 @@
-"""SQL expressions the models are built from: accent folding, a claim's period, its full-text document."""
+"""SQL expressions the models are built from: accent folding, a claim's period, its
+full-text document, and the wording of a period."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.postgres.fields import DateRangeField
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Func
 from django.utils.deconstruct import deconstructible
 
@@ -78,3 +80,33 @@ class ClaimSearchVector(RawSQLExpression):
     output_field = SearchVectorField()
     sql = CLAIM_SEARCH_VECTOR
     reads = "statement"
+
+
+class PeriodPhrase(Func):
+    """``cw_period_phrase``: a claim's period in words, the one wording of it ("from 9 Oct
+    2020", "on 23 Oct 2020", "in Oct 2020", "from 1 Sep 2020 to 9 Oct 2020"), as the
+    engine's explanations and the admin give it. The SQL function is created by migration
+    0006 (``cw_date_phrase`` words each bound to its precision).
+
+    Annotate a queryset with it (``period_phrase=PeriodPhrase()``), or word one claim's
+    period with ``PeriodPhrase.of(...)``.
+    """
+
+    function = "cw_period_phrase"
+    output_field = models.TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("valid_from"), F("valid_from_precision"), F("valid_until"), F("valid_until_precision"))
+
+    @staticmethod
+    def of(
+        *, valid_from: dt.date, valid_from_precision: str, valid_until: dt.date | None, valid_until_precision: str
+    ) -> str:
+        """The wording of one period (one query, no table read)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT cw_period_phrase(%s::date, %s, %s::date, %s)",
+                [valid_from, valid_from_precision, valid_until, valid_until_precision],
+            )
+            row = cursor.fetchone()
+        return str(row[0]) if row else ""
