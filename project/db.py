@@ -166,3 +166,19 @@ def history_tracked() -> Any:
     so that bulk updates and raw SQL are recorded too. The acting user and URL come from
     ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block."""
     return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
+def subtree(table: str, parent_column: str, root: int) -> models.expressions.RawSQL:
+    """The ids of row ``root`` of ``table`` and of every row under it through
+    ``parent_column`` (a place within a place, a ministry under its state), however deep.
+    ``table`` and ``parent_column`` are the models' own names, never input."""
+    return models.expressions.RawSQL(  # noqa: S611 - fixed names, the root is a parameter
+        f"""
+        WITH RECURSIVE tree(id) AS (
+            SELECT %s::bigint
+            UNION SELECT t.id FROM {table} t JOIN tree ON t.{parent_column} = tree.id
+        )
+        SELECT id FROM tree
+        """,  # noqa: S608 - fixed names
+        [root],
+    )

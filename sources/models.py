@@ -17,6 +17,7 @@ from project.db import (
     field_check,
     history_tracked,
     in_range_check,
+    subtree,
     time_range_validators,
 )
 from sources.sql import PARTY_SIDE
@@ -70,18 +71,7 @@ class PartyQuerySet(models.QuerySet["Party"]):
     def within(self, party: Party | int) -> PartyQuerySet:
         """The party and every party under it (its side), however deep."""
         root = party.pk if isinstance(party, Party) else party
-        return self.filter(
-            pk__in=models.expressions.RawSQL(
-                """
-                WITH RECURSIVE side(id) AS (
-                    SELECT %s::bigint
-                    UNION SELECT p.id FROM sources_party p JOIN side ON p.parent_id = side.id
-                )
-                SELECT id FROM side
-                """,
-                [root],
-            )
-        )
+        return self.filter(pk__in=subtree("sources_party", "parent_id", root))
 
 
 class PartyKind(models.TextChoices):

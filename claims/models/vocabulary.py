@@ -8,7 +8,7 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Cast
 
 from claims.models.expressions import Fold, FoldedNames
-from project.db import FieldChecks, aliases_check, aliases_field, choices_check, field_check, history_tracked
+from project.db import FieldChecks, aliases_check, aliases_field, choices_check, field_check, history_tracked, subtree
 
 # --- Entities and predicates ----------------------------------------------------------
 
@@ -46,18 +46,7 @@ class EntityQuerySet(models.QuerySet["Entity"]):
     def within(self, entity: Entity | int) -> EntityQuerySet:
         """The entity and every entity ``part_of`` it, however deep."""
         root = entity.pk if isinstance(entity, Entity) else entity
-        return self.filter(
-            pk__in=models.expressions.RawSQL(
-                """
-                WITH RECURSIVE tree(id) AS (
-                    SELECT %s::bigint
-                    UNION SELECT e.id FROM claims_entity e JOIN tree ON e.part_of_id = tree.id
-                )
-                SELECT id FROM tree
-                """,
-                [root],
-            )
-        )
+        return self.filter(pk__in=subtree("claims_entity", "part_of_id", root))
 
 
 class EntityKind(models.TextChoices):
