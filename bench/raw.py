@@ -22,13 +22,20 @@ from urllib.parse import parse_qs
 import orjson
 import psycopg2
 
-from claims.api.documents import CLAIM_FIELDS, CONTRADICTION_FIELDS, PARTY, claim_summary, status_document
+from claims.api.documents import (
+    CLAIM_COLUMN,
+    CLAIM_FIELDS,
+    CONTRADICTION_FIELDS,
+    PARTY,
+    claim_summary,
+    status_document,
+)
 from project.api.renderers import dumps
 from sources.sql import PARTY_SIDES
 
 PAGE = 50
-ASSERTED_AT = CLAIM_FIELDS.index("asserted_at")
-DETECTED_AT = CONTRADICTION_FIELDS.index("detected_at")
+ASSERTED_AT, CLAIM_ID = CLAIM_COLUMN["asserted_at"], CLAIM_COLUMN["id"]
+DETECTED_AT, CONTRADICTION_ID = CONTRADICTION_FIELDS.index("detected_at"), CONTRADICTION_FIELDS.index("id")
 
 _connection: Any = None
 
@@ -43,14 +50,15 @@ def _cursor() -> Any:
     return _connection.cursor()
 
 
-# The columns of claims.api.documents.CLAIM_FIELDS, in that order (claim_summary reads
-# them by position), with the joins the ORM makes for them.
-CLAIM_COLUMNS = """
-    {c}.id, {c}.statement, {c}.quote, {c}.status, {c}.polarity, {c}.subject_id, {s}.name, {p}.slug, {p}.label,
-    {c}.object_entity_id, {o}.name, {c}.quantity_low, {c}.quantity_best, {c}.quantity_high, {c}.text_value,
-    {c}.valid_from, {c}.valid_from_precision, {c}.valid_until, {c}.valid_until_precision, {c}.asserted_by_id,
-    {t}.name, {c}.asserted_at, {c}.hedge, {c}.credibility, {c}.review_state, {c}.retracted_at, {c}.updated_at
-"""
+# The columns of claims.api.documents.CLAIM_FIELDS, in that order (claim_summary reads the
+# rows through its declaration), with the joins the ORM makes for them: each relation of
+# a field is read from its alias below ("subject__name" is {s}.name), the claim's own
+# columns from {c}.
+ALIAS_OF = {"": "c", "subject": "s", "predicate": "p", "object_entity": "o", "asserted_by": "t"}
+CLAIM_COLUMNS = ", ".join(
+    "{" + ALIAS_OF[relation] + "}." + column
+    for relation, _, column in (field.rpartition("__") for field in CLAIM_FIELDS)
+)
 CLAIM_JOINS = """
     JOIN claims_entity {s} ON {s}.id = {c}.subject_id
     JOIN claims_predicate {p} ON {p}.id = {c}.predicate_id
@@ -108,7 +116,7 @@ def raw_claims(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
     sides = _sides(cursor, {r[PARTY] for r in rows})
     last = rows[-1] if rows else None
     return {
-        "next": _next_link(environ, "-asserted_at", last[ASSERTED_AT], last[0]) if more and last else None,
+        "next": _next_link(environ, "-asserted_at", last[ASSERTED_AT], last[CLAIM_ID]) if more and last else None,
         "previous": None,
         "results": [claim_summary(r, sides) for r in rows],
     }
@@ -129,7 +137,7 @@ def raw_contradictions(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
         f"SELECT {CLAIM_COLUMNS.format(**a)} FROM claims_claim c {CLAIM_JOINS.format(**a)} WHERE c.id = ANY(%s)",
         [claim_ids],
     )
-    claims = {r[0]: r for r in cursor.fetchall()}
+    claims = {r[CLAIM_ID]: r for r in cursor.fetchall()}
     cursor.execute(
         """
         SELECT cs.claim_id, s.id, s.url, s.title, s.kind, cs.role, cs.excerpt, cs.locator
@@ -157,7 +165,9 @@ def raw_contradictions(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
         results.append(document)
     last = rows[-1] if rows else None
     return {
-        "next": _next_link(environ, "-detected_at", last[DETECTED_AT], last[0]) if more and last else None,
+        "next": _next_link(environ, "-detected_at", last[DETECTED_AT], last[CONTRADICTION_ID])
+        if more and last
+        else None,
         "previous": None,
         "results": results,
     }

@@ -122,9 +122,10 @@ def _claim_rows_by_id_sql(columns: tuple[str, ...]) -> str:
 
 
 def claim_rows_by_id(ids: Iterable[int], columns: tuple[str, ...]) -> dict[int, tuple[Any, ...]]:
-    """Rows of ``columns`` (which start with "id") of the claims among ``ids``, by id: one
+    """Rows of ``columns`` (which include "id") of the claims among ``ids``, by id: one
     query, compiled once per column list."""
-    return {row[0]: row for row in run_by_ids(_claim_rows_by_id_sql(columns), ids)}
+    at = columns.index("id")
+    return {row[at]: row for row in run_by_ids(_claim_rows_by_id_sql(columns), ids)}
 
 
 def claim_row(claim_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.db import connection
 
@@ -18,14 +18,83 @@ from claims import selectors
 from claims.selectors import StatusRow
 from sources.sql import PARTY_SIDES
 
-CLAIM_FIELDS = (
-    "id", "statement", "quote", "status", "polarity",
-    "subject_id", "subject__name", "predicate__slug", "predicate__label",
-    "object_entity_id", "object_entity__name", "quantity_low", "quantity_best", "quantity_high", "text_value",
-    "valid_from", "valid_from_precision", "valid_until", "valid_until_precision",
-    "asserted_by_id", "asserted_by__name", "asserted_at", "hedge", "credibility", "review_state",
-    "retracted_at", "updated_at",
-)  # fmt: skip
+# A claim's document, declared once: each entry is a key of the document and the column
+# (a ``values_list`` name) its value comes from, in the document's order. A dotted key
+# nests: "subject.id" is the "id" of the document's "subject". Claim rows are tuples of
+# CLAIM_FIELDS (these columns, in this order) and are read by name (CLAIM_COLUMN), never
+# by a literal position. ``claims.api.serializers.ClaimSummaryDocument`` describes the
+# same document for the schema (tests/api/test_claim_shape.py checks that they agree), and
+# bench/raw.py selects these columns in SQL.
+CLAIM_DOCUMENT: tuple[tuple[str, str], ...] = (
+    ("id", "id"),
+    ("statement", "statement"),
+    ("quote", "quote"),
+    ("subject.id", "subject_id"),
+    ("subject.name", "subject__name"),
+    ("predicate.slug", "predicate__slug"),
+    ("predicate.label", "predicate__label"),
+    ("object_entity.id", "object_entity_id"),
+    ("object_entity.name", "object_entity__name"),
+    ("quantity.low", "quantity_low"),
+    ("quantity.best", "quantity_best"),
+    ("quantity.high", "quantity_high"),
+    ("text_value", "text_value"),
+    ("polarity", "polarity"),
+    ("valid_from", "valid_from"),
+    ("valid_from_precision", "valid_from_precision"),
+    ("valid_until", "valid_until"),
+    ("valid_until_precision", "valid_until_precision"),
+    ("asserted_by.id", "asserted_by_id"),  # then "asserted_by.side", from party_sides
+    ("asserted_by.name", "asserted_by__name"),
+    ("asserted_at", "asserted_at"),
+    ("hedge", "hedge"),
+    ("credibility", "credibility"),
+    ("status", "status"),
+    ("review_state", "review_state"),
+    ("retracted_at", "retracted_at"),
+    ("updated_at", "updated_at"),
+)
+# A nested object that is null when this column is: a claim has an entity value or a
+# quantity only if its predicate takes one.
+CLAIM_NULL_WITHOUT = {"object_entity": "object_entity_id", "quantity": "quantity_best"}
+# The claim detail's columns beyond the summary's, which are its document keys as well.
+CLAIM_DETAIL_EXTRA = ("retraction_reason", "created_at")
+
+CLAIM_FIELDS = tuple(column for _, column in CLAIM_DOCUMENT)
+CLAIM_COLUMN = {column: at for at, column in enumerate(CLAIM_FIELDS)}  # a claim row's index of each column
+PARTY = CLAIM_COLUMN["asserted_by_id"]
+
+
+class _Step(NamedTuple):
+    """One top-level key of the claim document, as ``claim_summary`` fills it."""
+
+    key: str
+    at: int  # a plain value: its index in the row
+    parts: tuple[tuple[str, int], ...] | None  # a nested object: (key, index) of each part
+    without: int | None  # the index of the column without which the nested object is null
+
+
+def _claim_plan() -> tuple[_Step, ...]:
+    """``CLAIM_DOCUMENT`` grouped into the document's top-level keys, once."""
+    plain: dict[str, int] = {}
+    nested: dict[str, list[tuple[str, int]]] = {}
+    for at, (key, _column) in enumerate(CLAIM_DOCUMENT):
+        name, _, part = key.partition(".")
+        if part:
+            nested.setdefault(name, []).append((part, at))
+        else:
+            plain[name] = at
+    plan = []
+    for name in dict.fromkeys(key.partition(".")[0] for key, _column in CLAIM_DOCUMENT):
+        if name in plain:
+            plan.append(_Step(name, plain[name], None, None))
+        else:
+            without = CLAIM_NULL_WITHOUT.get(name)
+            plan.append(_Step(name, -1, tuple(nested[name]), None if without is None else CLAIM_COLUMN[without]))
+    return tuple(plan)
+
+
+_CLAIM_PLAN = _claim_plan()
 
 CONTRADICTION_FIELDS = (
     "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version",
@@ -51,24 +120,19 @@ def _ref(pk: int | None, name: str | None) -> dict[str, Any] | None:
     return None if pk is None else {"id": pk, "name": name}
 
 
-def claim_summary(r: Sequence[Any], sides: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """A claim's list document from a row of ``CLAIM_FIELDS``, in that order (positions,
-    not names: this runs for every row of every page)."""
-    return {
-        "id": r[0], "statement": r[1], "quote": r[2],
-        "subject": {"id": r[5], "name": r[6]},
-        "predicate": {"slug": r[7], "label": r[8]},
-        "object_entity": None if r[9] is None else {"id": r[9], "name": r[10]},
-        "quantity": None if r[12] is None else {"low": r[11], "best": r[12], "high": r[13]},
-        "text_value": r[14], "polarity": r[4],
-        "valid_from": r[15], "valid_from_precision": r[16], "valid_until": r[17], "valid_until_precision": r[18],
-        "asserted_by": {"id": r[19], "name": r[20], "side": sides.get(r[19])},
-        "asserted_at": r[21], "hedge": r[22], "credibility": r[23], "status": r[3], "review_state": r[24],
-        "retracted_at": r[25], "updated_at": r[26],
-    }  # fmt: skip
-
-
-PARTY = CLAIM_FIELDS.index("asserted_by_id")
+def claim_summary(row: Sequence[Any], sides: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """A claim's list document (``CLAIM_DOCUMENT``) from a row of ``CLAIM_FIELDS``. It runs
+    for every row of every page, so it walks a plan made once from the declaration."""
+    document: dict[str, Any] = {}
+    for key, at, parts, without in _CLAIM_PLAN:
+        if parts is None:
+            document[key] = row[at]
+        elif without is not None and row[without] is None:
+            document[key] = None
+        else:
+            document[key] = {part: row[i] for part, i in parts}
+    document["asserted_by"]["side"] = sides.get(row[PARTY])
+    return document
 
 
 def claim_summaries(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -119,7 +183,7 @@ def contradictions(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def claim_detail(claim_id: int) -> dict[str, Any] | None:
     """Everything about one claim: the summary, its sources with excerpts, its verdict
     history (newest first) and its live (open or confirmed) contradictions."""
-    row = selectors.claim_row(claim_id, (*CLAIM_FIELDS, "retraction_reason", "created_at"))
+    row = selectors.claim_row(claim_id, (*CLAIM_FIELDS, *CLAIM_DETAIL_EXTRA))
     if row is None:
         return None
     verdicts = list(
@@ -136,7 +200,7 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
     flags = cast(list[dict[str, Any]], list(live))
     sides = party_sides([row[PARTY]])
     document = claim_summary(row, sides)
-    document["retraction_reason"], document["created_at"] = row[len(CLAIM_FIELDS) :]
+    document.update(zip(CLAIM_DETAIL_EXTRA, row[len(CLAIM_FIELDS) :], strict=True))
     document["appearances"] = appearances_of([claim_id]).get(claim_id, [])
     document["verdicts"] = [
         {"id": v["id"], "rating": v["rating"], "rationale": v["rationale"], "reviewer": v["reviewer__username"],
