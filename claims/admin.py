@@ -75,9 +75,10 @@ def ask_reason(
     )
 
 
-def claim_card(claim: Claim, *, full: bool = True) -> SafeString:
+def claim_card(claim: Claim, *, full: bool = True, period: str | None = None) -> SafeString:
     """One claim as an analyst reads it: who, what, when, how sure and (``full``) its
-    verbatim quote and where it appeared."""
+    verbatim quote and where it appeared. ``period``: its period in words, if the queryset
+    annotated it (else it is worded with one query)."""
     if not full:
         return format_html(
             "<a href='{}'><b>#{}</b></a> <b>{}</b>: {}<br><small>{} · {} · {}</small>",
@@ -86,7 +87,7 @@ def claim_card(claim: Claim, *, full: bool = True) -> SafeString:
             claim.asserted_by,
             claim.statement,
             claim.proposition,
-            period_text(claim),
+            period or period_text(claim),
             claim.get_status_display() + (" · retracted" if claim.retracted_at else ""),
         )
     appearances = format_html_join(
@@ -343,7 +344,10 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return super().get_queryset(request).select_related("asserted_by", "subject", "predicate", "object_entity")
+        queryset: QuerySet[Claim] = super().get_queryset(request)
+        return queryset.select_related("asserted_by", "subject", "predicate", "object_entity").annotate(
+            period_phrase=PeriodPhrase()  # the Period column, without a query per row
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:  # nothing to verify or show history of yet
@@ -604,10 +608,10 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contradiction]:
         claim_related = ("asserted_by", "subject", "predicate", "object_entity")
+        queryset: QuerySet[Contradiction] = super().get_queryset(request)
         return (
-            super()
-            .get_queryset(request)
-            .select_related(*(f"claim_{side}__{name}" for side in "ab" for name in claim_related))
+            queryset.select_related(*(f"claim_{side}__{name}" for side in "ab" for name in claim_related))
+            .annotate(claim_a_period=PeriodPhrase("claim_a__"), claim_b_period=PeriodPhrase("claim_b__"))
             .prefetch_related("claim_a__appearances__source", "claim_b__appearances__source")
         )
 
@@ -660,11 +664,11 @@ class ContradictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Claim A")
     def claim_a_card(self, obj: Contradiction) -> SafeString:
-        return claim_card(obj.claim_a, full=False)
+        return claim_card(obj.claim_a, full=False, period=getattr(obj, "claim_a_period", None))
 
     @admin.display(description="Claim B")
     def claim_b_card(self, obj: Contradiction) -> SafeString:
-        return claim_card(obj.claim_b, full=False)
+        return claim_card(obj.claim_b, full=False, period=getattr(obj, "claim_b_period", None))
 
     @admin.display(description="The two claims")
     def side_by_side(self, obj: Contradiction) -> SafeString:

@@ -88,15 +88,16 @@ class PeriodPhrase(Func):
     engine's explanations and the admin give it. The SQL function is created by migration
     0006 (``cw_date_phrase`` words each bound to its precision).
 
-    Annotate a queryset with it (``period_phrase=PeriodPhrase()``), or word one claim's
-    period with ``PeriodPhrase.of(...)``.
+    Annotate a queryset with it (``period_phrase=PeriodPhrase()``; a related claim's with
+    ``PeriodPhrase("claim_a__")``), or word one claim's period with ``PeriodPhrase.of(...)``.
     """
 
     function = "cw_period_phrase"
     output_field = models.TextField()
 
-    def __init__(self) -> None:
-        super().__init__(F("valid_from"), F("valid_from_precision"), F("valid_until"), F("valid_until_precision"))
+    def __init__(self, claim: str = "") -> None:
+        fields = ("valid_from", "valid_from_precision", "valid_until", "valid_until_precision")
+        super().__init__(*(F(f"{claim}{field}") for field in fields))
 
     @staticmethod
     def of(
