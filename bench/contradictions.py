@@ -44,17 +44,15 @@ from bench.generate import bench_database, generate  # noqa: E402 - needs ROOT o
 
 FLIP = "CASE polarity WHEN 'affirms' THEN 'denies' ELSE 'affirms' END"
 
+
 # The bare self-join: the pairs the rules flag, and nothing else (no states, no
-# explanations, no writes). It must find exactly the pairs the scan finds. It is written
-# here, apart from claims.detection, on purpose: it is the baseline the scan is measured
-# against, the least SQL that does the scan's work.
-_SAME_VALUE = """CASE a.value_type
-        WHEN 'entity' THEN a.object_entity_id = b.object_entity_id
-        WHEN 'text' THEN cw_fold(btrim(a.text_value)) = cw_fold(btrim(b.text_value))
-        WHEN 'quantity' THEN (a.quantity_low, a.quantity_best, a.quantity_high)
-                           = (b.quantity_low, b.quantity_best, b.quantity_high)
-        ELSE true END"""
-BARE_JOIN = f"""
+# explanations, no writes). It must find exactly the pairs the scan finds. It is the
+# baseline the scan is measured against, the least SQL that does the scan's work: the
+# candidate join and each rule's own condition (claims.rules), nothing of the engine.
+def bare_join_sql() -> str:
+    from claims.rules import RULES  # after django.setup()
+
+    return f"""
 SELECT count(*)
 FROM claims_claim a
 JOIN claims_claim b
@@ -62,12 +60,8 @@ JOIN claims_claim b
    AND b.id > a.id AND b.period && a.period
 JOIN claims_predicate p ON p.id = a.predicate_id
 WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL
-  AND ((a.polarity <> b.polarity AND {_SAME_VALUE})
-       OR (a.polarity = 'affirms' AND b.polarity = 'affirms'
-           AND ((a.value_type = 'quantity'
-                 AND (a.quantity_high < b.quantity_low OR b.quantity_high < a.quantity_low))
-                OR (p.single_valued AND a.value_type IN ('entity', 'text') AND NOT {_SAME_VALUE}))))
-"""
+  AND ({" OR ".join(f"({rule.sql})" for rule in RULES)})
+"""  # noqa: S608 - constants
 
 
 def main() -> None:
@@ -260,7 +254,7 @@ def bare_join(*, scan_plan: bool) -> tuple[float, int]:
             cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CONTRADICTION_SCAN_WORK_MEM])
             cursor.execute("SET LOCAL jit = off")
         started = time.perf_counter()
-        cursor.execute(BARE_JOIN)
+        cursor.execute(bare_join_sql())
         found = int(cursor.fetchone()[0])
         return time.perf_counter() - started, found
 
