@@ -1,0 +1,103 @@
+"""Verdicts: recorded, never edited; published once."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from claims import services
+from claims.models import Verdict
+from sources.models import Source
+
+# --- Verdicts -------------------------------------------------------------------------
+
+
+class VerdictAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    evidence_sources = forms.ModelMultipleChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        label="Evidence",
+        widget=AutocompleteSelectMultiple(Verdict._meta.get_field("evidence"), admin.site),
+    )
+    publish = forms.BooleanField(required=False, help_text="Publish now (for ClaimReview). Publication is final.")
+
+    class Meta:
+        model = Verdict
+        fields = ["claim", "rating", "rationale", "holds_from"]
+
+
+@admin.register(Verdict)
+class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Verdicts are appended, never edited: the add form records one, the change page only shows it."""
+
+    form = VerdictAdminForm
+    list_display = ["claim", "rating", "reviewer", "recorded_at", "published_at"]
+    list_filter = ["rating", ("published_at", admin.EmptyFieldListFilter), "recorded_at"]
+    search_fields = ["claim__statement", "rationale"]
+    autocomplete_fields = ["claim"]
+    list_select_related = ["claim", "reviewer"]
+    actions = ["publish_verdicts"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["claim", "rating", "rationale", "holds_from", "evidence_sources", "publish"]
+        return [
+            "claim",
+            "rating",
+            "rationale",
+            "reviewer",
+            "recorded_at",
+            "holds_from",
+            "published_at",
+            "evidence_list",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"claim": request.GET.get("claim")}
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("claims.add_verdict"))
+
+    def save_model(self, request: HttpRequest, obj: Verdict, form: Any, change: bool) -> None:
+        verdict = services.verdict_record(
+            claim=form.cleaned_data["claim"],
+            rating=form.cleaned_data["rating"],
+            rationale=form.cleaned_data["rationale"],
+            reviewer=cast(User, request.user),
+            evidence=form.cleaned_data["evidence_sources"],
+            publish=form.cleaned_data["publish"],
+            holds_from=form.cleaned_data.get("holds_from"),
+        )
+        obj.pk = verdict.pk
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        pass  # evidence is written by verdict_record
+
+    @admin.action(description="Publish selected verdicts", permissions=["publish"])
+    def publish_verdicts(self, request: HttpRequest, queryset: QuerySet[Verdict]) -> None:
+        for verdict in queryset:
+            try:
+                services.verdict_publish(verdict=verdict)
+            except ValidationError as exc:
+                self.message_user(request, f"{verdict}: {' '.join(exc.messages)}", messages.WARNING)
+
+    @admin.display(description="Evidence")
+    def evidence_list(self, obj: Verdict) -> str:
+        return "; ".join(str(source) for source in obj.evidence.all()) or "—"
