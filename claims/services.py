@@ -33,33 +33,32 @@ from sources.models import Party, Source
 
 logger = logging.getLogger(__name__)
 
-# Fields whose change can make or break a contradiction: a change to any of them
-# re-checks the claim.
-PROPOSITION_FIELDS = frozenset(
-    {
-        "subject",
-        "predicate",
-        "object_entity",
-        "quantity_low",
-        "quantity_best",
-        "quantity_high",
-        "text_value",
-        "polarity",
-        "valid_from",
-        "valid_from_precision",
-        "valid_until",
-        "valid_until_precision",
-        "asserted_by",
-    }
-)
-EDITABLE_FIELDS = PROPOSITION_FIELDS | {
+# The fields an analyst edits, in the order a form shows them.
+EDITABLE_FIELD_ORDER = (
+    "subject",
+    "predicate",
+    "polarity",
+    "object_entity",
+    "quantity_low",
+    "quantity_best",
+    "quantity_high",
+    "text_value",
+    "valid_from",
+    "valid_from_precision",
+    "valid_until",
+    "valid_until_precision",
+    "asserted_by",
     "asserted_at",
     "statement",
     "quote",
     "hedge",
     "credibility",
     "review_state",
-}
+)
+EDITABLE_FIELDS = frozenset(EDITABLE_FIELD_ORDER)
+# Fields whose change can make or break a contradiction: a change to any of them
+# re-checks the claim.
+PROPOSITION_FIELDS = EDITABLE_FIELDS - {"asserted_at", "statement", "quote", "hedge", "credibility", "review_state"}
 
 
 @dataclass(frozen=True)

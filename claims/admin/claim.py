@@ -40,27 +40,7 @@ class ClaimSourceInline(admin.TabularInline):  # type: ignore[type-arg]
 class ClaimAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Claim
-        fields = [
-            "subject",
-            "predicate",
-            "polarity",
-            "object_entity",
-            "quantity_low",
-            "quantity_best",
-            "quantity_high",
-            "text_value",
-            "valid_from",
-            "valid_from_precision",
-            "valid_until",
-            "valid_until_precision",
-            "asserted_by",
-            "asserted_at",
-            "statement",
-            "quote",
-            "hedge",
-            "credibility",
-            "review_state",
-        ]
+        fields = list(services.EDITABLE_FIELD_ORDER)
         widgets = {
             "statement": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "quote": forms.Textarea(attrs={"rows": 3, "cols": 80}),
