@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A POST under /api/ with an Idempotency-Key: a retry gets the first answer, writes nothing.
+    "accounts.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and URL to every history event written in the request.
@@ -297,6 +299,11 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
 # Seconds a process remembers an API key it verified (0: look it up on every request).
 # Revoking a key or changing a role reaches every process within this time.
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+# Hours an answer to a POST with an Idempotency-Key is kept for its retries (older ones are
+# deleted as new ones are stored).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+if IDEMPOTENCY_TTL_HOURS < 1:
+    raise ImproperlyConfigured(f"IDEMPOTENCY_TTL_HOURS={IDEMPOTENCY_TTL_HOURS} must be at least 1.")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Claimwatch API",
     "DESCRIPTION": "Claims, their verification status, and the contradictions between them.",

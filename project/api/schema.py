@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiParameter
 
 from project.api.errors import ErrorSerializer
 
@@ -20,12 +21,36 @@ ERROR_DESCRIPTIONS = {
     "412": "If-Match does not match the current ETag: someone changed it since you read it.",
     "414": "The URL is too long for the server (its request-line limit): send the same query as a POST.",
     "415": "The body is not application/json.",
+    "422": "This Idempotency-Key was used for another request (another path or body).",
     "428": "If-Match is required: send the ETag from your GET.",
     "429": "Too many requests for this key in this scope; see Retry-After.",
 }
 
 
+# What a client's Idempotency-Key may be; accounts.api.idempotency refuses others (400).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    description=(
+        "A key of your choosing, unique per request (e.g. a UUID; 1-255 visible ASCII characters). "
+        "Sent again with the same request, it returns the first answer (with `Idempotent-Replayed: true`) "
+        "and writes nothing twice, even when retries race; with another path or body it is a 422. "
+        "Answers are kept 24 hours by default, per API key or signed-in user; "
+        "server errors (5xx), 401, 403 and 429 are not kept. "
+        "Creating an API key is never replayed: its answer holds the secret, which is not stored."
+    ),
+)
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = super().get_override_parameters()
+        if self.method == "POST" and not getattr(self.view, "read_only_post", False):
+            parameters = [*parameters, IDEMPOTENCY_KEY]  # every write by POST (accounts.api.idempotency)
+        return parameters
+
     def _error_statuses(self) -> list[str]:
         view = self.view
         method = self.method
@@ -38,6 +63,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+        if method == "POST" and not getattr(view, "read_only_post", False):
+            codes.append("422")  # an Idempotency-Key used for another request
         if method in WRITE_METHODS and not getattr(view, "read_only_post", False):
             codes.append("409")
         if method in ("PUT", "PATCH"):
