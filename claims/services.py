@@ -331,3 +331,18 @@ def contradiction_dismiss(*, contradiction: Contradiction, user: User, reason: s
     return _contradiction_review(
         contradiction=contradiction, state=Contradiction.State.DISMISSED, user=user, reason=reason.strip()
     )
+
+
+@transaction.atomic
+def entity_save(*, entity: Entity) -> Entity:
+    """Create ``entity`` or save its changes, after validating it (a ValidationError names
+    the field at fault: a ``part_of`` that is the entity itself, coordinates out of range or
+    only one of the pair; a name and kind another entity has in the same place)."""
+    if (entity.latitude is None) != (entity.longitude is None):
+        # The CHECK entity_coordinates_valid lets this through: with one side NULL its
+        # condition is NULL, which a CHECK accepts.
+        missing = "longitude" if entity.longitude is None else "latitude"
+        raise ValidationError({missing: ["Give both latitude and longitude, or neither."]})
+    entity.full_clean()
+    entity.save()
+    return entity

@@ -24,6 +24,9 @@ NAIVE = "2020-10-20T10:00:00"
 OPERATIONS = (
     "claims_create", "claims_update", "claims_partial_update", "claims_retract", "status_lookup_bulk",
     "verdicts_create", "contradictions_confirm", "contradictions_dismiss", "keys_create",
+    "entities_create", "entities_update", "entities_partial_update",
+    "parties_create", "parties_update", "parties_partial_update",
+    "sources_create", "sources_update", "sources_partial_update",
 )  # fmt: skip
 
 
@@ -59,12 +62,26 @@ def valid_body(w: World, operation_id: str) -> dict[str, Any]:
         "contradictions_confirm": {"note": "Both cannot hold."},
         "contradictions_dismiss": {"reason": "Different villages."},
         "keys_create": {"name": "dashboard", "expiry_date": "2099-01-01T00:00:00Z"},
-    }[operation_id]
+        "entities_create": {"name": "Mahmudlu", "part_of": w.district.pk, "latitude": 39.31, "longitude": "46.97"},
+        "entities_update": {"name": "Aghband", "kind": "place", "part_of": w.district.pk, "aliases": ["Agbend"]},
+        "entities_partial_update": {"aliases": ["Ağbənd", "Agbend", "Aghbend"]},
+        "parties_create": {"name": "Azerbaijani Ministry of Defence", "kind": "military", "parent": w.azerbaijan.pk},
+        "parties_update": {"name": "Ilham Aliyev", "kind": "person", "parent": w.azerbaijan.pk},
+        "parties_partial_update": {"reliability": "B"},
+        "sources_create": {"title": "Statement", "url": "https://mod.gov.az/news/1",
+                           "published_at": "2020-10-20T10:00:00+04:00", "retrieved_at": "2020-10-21T00:00:00Z"},
+        "sources_update": {"title": "Lachin", "url": "https://southfront.org/lachin",
+                           "published_at": "2020-10-20T10:00:00Z", "retrieved_at": "2020-10-21T00:00:00Z"},
+        "sources_partial_update": {"retrieved_at": "2020-10-21T00:00:00Z"},
+    }[operation_id]  # fmt: skip
 
 
 def send(client: APIClient, w: World, operation_id: str, body: dict[str, Any]) -> Any:
     method, path, _ = body_operations()[operation_id]
     pk = w.contradictions["border"].pk if path.startswith("/api/v1/contradictions/") else w.claims["aghband"].pk
+    for prefix, record in (("entities", w.aghband), ("parties", w.aliyev), ("sources", w.article)):
+        if path.startswith(f"/api/v1/{prefix}/"):
+            pk = record.pk
     url = path.replace("{id}", str(pk))
     headers = {}
     if method in ("put", "patch"):
@@ -126,7 +143,8 @@ def test_the_date_time_walk_covers_the_date_times_of_the_bodies() -> None:
     }
     assert {("claims_create", "asserted_at"), ("claims_update", "asserted_at"),
             ("claims_partial_update", "asserted_at"), ("status_lookup_bulk", "as_of"),
-            ("keys_create", "expiry_date")} <= found  # fmt: skip
+            ("keys_create", "expiry_date"), ("sources_create", "published_at"), ("sources_create", "retrieved_at"),
+            ("sources_update", "published_at"), ("sources_partial_update", "retrieved_at")} <= found  # fmt: skip
 
 
 @pytest.mark.parametrize("value", ["2020-10-20T10:00:00Z", "2020-10-20T10:00:00+04:00", "2020-10-20T10:00:00.5-03:30"])

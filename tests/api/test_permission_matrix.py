@@ -31,6 +31,10 @@ ALLOWED: dict[str, set[str]] = {
     "predicates_list": READERS, "predicates_retrieve": READERS,
     "parties_list": READERS, "parties_retrieve": READERS, "parties_record": READERS,
     "sources_list": READERS, "sources_retrieve": READERS,
+    # Analysts keep the reference records, as in the admin (claims.add_entity, sources.change_party…).
+    "entities_create": {A}, "entities_update": {A}, "entities_partial_update": {A},
+    "parties_create": {A}, "parties_update": {A}, "parties_partial_update": {A},
+    "sources_create": {A}, "sources_update": {A}, "sources_partial_update": {A},
     # Keys belong to whoever is signed in, whatever the role.
     "keys_list": {A, J, C, N}, "keys_create": {A, J, C, N}, "keys_retrieve": {A, J, C, N}, "keys_revoke": {A, J, C, N},
 }  # fmt: skip
@@ -89,6 +93,15 @@ BODIES = {
     "contradictions_confirm": lambda w: {"note": ""},
     "contradictions_dismiss": lambda w: {"reason": "test"},
     "keys_create": lambda w: {"name": "matrix"},
+    "entities_create": lambda w: {"name": "Matrix village", "part_of": w.district.pk},
+    "entities_update": lambda w: {"name": "Aghband"},
+    "entities_partial_update": lambda w: {"description": "changed"},
+    "parties_create": lambda w: {"name": "Matrix party"},
+    "parties_update": lambda w: {"name": "Ilham Aliyev"},
+    "parties_partial_update": lambda w: {"description": "changed"},
+    "sources_create": lambda w: {"title": "Matrix source", "url": "https://example.org/matrix"},
+    "sources_update": lambda w: {"title": "Changed"},
+    "sources_partial_update": lambda w: {"author": "changed"},
 }
 QUERIES = {"status_lookup": lambda w: {"ids": w.claims["aghband"].pk}}
 

@@ -1,4 +1,4 @@
-"""Entities, predicates and a party's record."""
+"""Entities (read, and created and changed by analysts), predicates and a party's record."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from claims import selectors
 from claims.api import documents
+from claims.api.entity_inputs import EntityInput
 from claims.api.filters import EntityFilter, PredicateFilter
 from claims.api.serializers import (
     ClaimSummaryDocument,
@@ -28,14 +29,30 @@ from claims.models import (
     Predicate,
     Status,
 )
+from claims.services import entity_save
 from project.api.schema import link
 from project.api.views import APIView, GenericAPIView
+from sources.api.views import (
+    RecordCreateMixin,
+    RecordDetailView,
+    RecordKind,
+    record_create_schema,
+    record_detail_schema,
+)
 from sources.models import Party
 
 # --- Entities and predicates ----------------------------------------------------------
 
 
-class EntityListView(GenericAPIView[Entity]):
+ENTITIES = RecordKind(
+    name="entities", noun="entity", model=Entity, body=EntityInput, document_serializer=EntitySerializer,
+    queryset=Entity.objects.all, save=lambda entity: entity_save(entity=entity), route="api:entity-detail",
+)  # fmt: skip
+
+
+@record_create_schema(ENTITIES, "Add an entity (analysts), e.g. a village part of its district.")
+class EntityListView(RecordCreateMixin, GenericAPIView[Entity]):
+    record_kind = ENTITIES
     # relevance: how well an entity matches ?q= (see EntityQuerySet.search); 0 without q.
     queryset = Entity.objects.annotate(relevance=Value(0.0, output_field=FloatField()))
     serializer_class = EntitySerializer
@@ -43,7 +60,7 @@ class EntityListView(GenericAPIView[Entity]):
     ordering_fields = ("relevance", "name", "id")
     default_ordering = "name"
     search_ordering = ("q", "-relevance")
-    required_permissions = {"GET": ("claims.view_entity",)}
+    required_permissions = {"GET": ("claims.view_entity",), "POST": ("claims.add_entity",)}
 
     @extend_schema(operation_id="entities_list", tags=["entities"], responses=EntitySerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -56,12 +73,12 @@ for _target in ("entities_retrieve", "entities_timeline"):
     link("entities_list", "200", _target, _target, {"id": "$response.body#/results/0/id"})
 
 
-class EntityDetailView(APIView):
-    required_permissions = {"GET": ("claims.view_entity",)}
-
-    @extend_schema(operation_id="entities_retrieve", tags=["entities"], responses=EntitySerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(EntitySerializer(get_object_or_404(Entity, pk=pk)).data)
+@record_detail_schema(ENTITIES, "An entity, with its aliases, the place it is part of and its coordinates.")
+class EntityDetailView(RecordDetailView):
+    record_kind = ENTITIES
+    required_permissions = {
+        "GET": ("claims.view_entity",), "PUT": ("claims.change_entity",), "PATCH": ("claims.change_entity",),
+    }  # fmt: skip
 
 
 class IncludePartsInput(serializers.Serializer[Any]):
