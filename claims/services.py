@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from claims.models import (
@@ -30,6 +30,7 @@ from claims.models import (
     VerdictEvidence,
 )
 from sources.models import Party, Source
+from sources.services import source_get_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ PROPOSITION_FIELDS = EDITABLE_FIELDS - {"asserted_at", "statement", "quote", "he
 
 @dataclass(frozen=True)
 class Appearance:
-    """Where a claim appears: a source, the role it plays, and the verbatim excerpt."""
+    """Where a claim appears: a source, the role it plays, and the verbatim excerpt.
+
+    ``source`` may be unsaved (no pk, a URL): it is then the source of that URL, created
+    with the claim if no source has the URL yet."""
 
     source: Source
     role: str = ClaimSource.Role.REPORT
@@ -201,19 +205,47 @@ def claim_create(
 
 
 def claim_appearances_add(*, claim: Claim, appearances: Iterable[Appearance]) -> list[ClaimSource]:
+    """Link a new claim to the sources it appears in, in one INSERT however many there are
+    (the links' fields are checked here, their constraints by the database). Call inside
+    the claim's transaction: a source created for an unknown URL goes with it."""
     links = []
+    seen: set[tuple[int, str]] = set()
+    created: dict[str, Source] = {}
     for appearance in appearances:
+        source = appearance.source
+        if source.pk is None:  # by a URL no source had when the request was read
+            url = str(source.url)
+            if url not in created:
+                created[url] = _source_of_url(source)
+            source = created[url]
+        if (source.pk, appearance.role) in seen:
+            raise ValidationError({"appearances": ["This source is already linked to the claim in this role."]})
+        seen.add((source.pk, appearance.role))
         link = ClaimSource(
             claim=claim,
-            source=appearance.source,
+            source=source,
             role=appearance.role,
             excerpt=appearance.excerpt,
             locator=appearance.locator,
         )
-        link.full_clean()
-        link.save()
+        link.clean_fields(exclude=["claim", "source"])
         links.append(link)
-    return links
+    return ClaimSource.objects.bulk_create(links)
+
+
+def _source_of_url(unsaved: Source) -> Source:
+    """The source of ``unsaved.url``, created from ``unsaved`` if there is none. Another
+    write creating the same URL at the same moment wins, and its source is used."""
+    lookup = {"url": unsaved.url}
+    try:
+        with transaction.atomic():  # a savepoint: losing the race to the URL's unique index
+            source, _ = source_get_or_create(lookup=lookup, defaults={"kind": unsaved.kind, "title": unsaved.title})
+            return source
+    except (IntegrityError, ValidationError):
+        existing = Source.objects.filter(**lookup).first()
+        if existing is None:
+            raise
+        return existing
 
 
 @transaction.atomic

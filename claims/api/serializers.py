@@ -13,6 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from claims.api.natural_keys import EntityKeyField, PartyKeyField, appearance_sources_resolve
 from claims.models import (
     EXCERPT_MAX_LENGTH,
     QUOTE_MAX_LENGTH,
@@ -38,13 +39,14 @@ from project.api.fields import (
     StrictChoiceField,
     StrictDateField,
     StrictDateTimeField,
+    StrictIntegerField,
     StrictPrimaryKeyRelatedField,
     StrictRegexField,
     StrictSlugRelatedField,
 )
 from project.api.filters import URL_PATTERN
 from project.api.serializers import InputSerializer
-from sources.models import Party, Source
+from sources.models import Source
 from sources.urlnorm import InvalidURL, normalize_url
 
 MAX_ID = 2**63 - 1
@@ -168,21 +170,86 @@ class ClaimDetailDocument(ClaimSummaryDocument):
     contradictions = ContradictionInClaimDocument(many=True)
 
 
+class AppearanceListInput(serializers.ListSerializer[Any]):
+    """The appearances of a claim, their sources found in one query (see
+    ``claims.api.natural_keys.appearance_sources_resolve``)."""
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        return appearance_sources_resolve(super().to_internal_value(data))
+
+
+@extend_schema_field(
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "The source's id.", "example": 1}
+)
+class SourceIdField(StrictIntegerField):
+    """A source's id, checked for shape here and for existence with the other appearances'."""
+
+    default_error_messages = {"invalid": "Incorrect type. Expected pk value, received {data_type}."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            raise serializers.ValidationError(f'Invalid pk "{data}" - object does not exist.', code="does_not_exist")
+        return data
+
+
 class AppearanceInput(InputSerializer):
-    source = StrictPrimaryKeyRelatedField(queryset=Source.objects.all())  # type: ignore[assignment]
+    """A source the claim appears in, given by its id (source) or by its URL (url). A URL
+    of no known source creates the source with the claim, of the kind and title given
+    (else of kind "other", titled by its URL); kind and title are used only then."""
+
+    source = SourceIdField(required=False)  # type: ignore[assignment]
+    url = StrictRegexField(
+        URL_PATTERN,
+        max_length=2000,
+        required=False,
+        help_text="The source's URL, instead of its id; normalised as sources are stored. "
+        "A URL of no known source creates the source.",
+    )
+    kind = StrictChoiceField(
+        choices=Source.Kind.choices, required=False, help_text='For a source created from url. Default: "other".'
+    )
+    title = StrictCharField(
+        max_length=500, required=False, help_text="For a source created from url. Default: the URL."
+    )
     role = StrictChoiceField(choices=ClaimSource.Role.choices, default=ClaimSource.Role.REPORT)
     excerpt = StrictCharField(
         allow_blank=True, default="", max_length=EXCERPT_MAX_LENGTH, help_text="Verbatim, as in the source."
     )
     locator = StrictCharField(allow_blank=True, default="", max_length=100)
 
+    class Meta:
+        list_serializer_class = AppearanceListInput
+
+    def validate_url(self, value: str) -> str:
+        try:
+            return normalize_url(value)
+        except InvalidURL:
+            raise serializers.ValidationError("Give an absolute http(s) URL.", code="invalid") from None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("source" in attrs) == ("url" in attrs):
+            raise serializers.ValidationError(
+                {"source": ["Give the source's id (source) or its url, one of the two."]}, code="required"
+            )
+        if "source" in attrs:
+            extra: dict[str, Any] = {
+                name: ["Only for a source given by url."] for name in ("kind", "title") if name in attrs
+            }
+            if extra:
+                raise serializers.ValidationError(extra, code="invalid")
+        return attrs
+
 
 class ClaimFieldsInput(InputSerializer):
     """The editable fields of a claim. The value fields must fit the predicate's value type."""
 
-    subject = StrictPrimaryKeyRelatedField(queryset=Entity.objects.all())
+    subject = EntityKeyField(help_text="The entity the claim is about: its id, or its name or an alias.")
     predicate = StrictSlugRelatedField(slug_field="slug", queryset=Predicate.objects.all())
-    object_entity = StrictPrimaryKeyRelatedField(queryset=Entity.objects.all(), allow_null=True, required=False)
+    object_entity = EntityKeyField(
+        allow_null=True, required=False, help_text="The value, for predicates that take an entity: its id or name."
+    )
     quantity_low = QuantityField(allow_null=True, required=False)
     quantity_best = QuantityField(allow_null=True, required=False)
     quantity_high = QuantityField(allow_null=True, required=False)
@@ -194,7 +261,7 @@ class ClaimFieldsInput(InputSerializer):
     valid_from_precision = StrictChoiceField(choices=PeriodPrecision.choices, required=False)
     valid_until = StrictDateField(allow_null=True, required=False, help_text="Null is open-ended.")
     valid_until_precision = StrictChoiceField(choices=PeriodPrecision.choices, required=False)
-    asserted_by = StrictPrimaryKeyRelatedField(queryset=Party.objects.all())
+    asserted_by = PartyKeyField(help_text="The party that asserts the claim: its id, or its name or an alias.")
     asserted_at = StrictDateTimeField()
     statement = StrictCharField(
         max_length=STATEMENT_MAX_LENGTH, help_text='As an analyst would write it: "Azerbaijan controls Aghband".'
