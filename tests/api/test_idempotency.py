@@ -156,7 +156,7 @@ def test_the_key_is_not_remembered_for_creating_an_api_key(analyst_client: APICl
     assert not IdempotentRequest.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as the suite's other API race tests
 def test_four_racing_retries_write_one_claim_and_replay_it_three_times(
     migration_data: None, world: World, analyst: User
 ) -> None:

@@ -260,7 +260,7 @@ def test_the_schema_gives_each_key_as_an_id_or_a_name() -> None:
     assert {"source", "url", "kind", "title"} <= set(appearance)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as the suite's other API race tests
 def test_two_claims_racing_to_create_the_same_new_url_share_one_source(migration_data: None, analyst: Any) -> None:
     subject, party = factories.EntityFactory(name="Talish"), factories.PartyFactory(name="Armenian MoD")
     clients = [client_with_key(api_key(analyst, name=f"tool {n}")) for n in range(2)]
