@@ -1014,3 +1014,22 @@ def test_a_source_dated_outside_years_1_to_9998_is_refused_in_raw_sql(column: st
         with refused(Source) as excinfo:
             execute(f"UPDATE sources_source SET {column} = %s WHERE id = %s", [moment, source.pk])
         assert db_cause(excinfo).diag.constraint_name == f"source_{column}_representable"
+
+
+# --- Coordinates ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("latitude, longitude", [(39.5, None), (None, 46.7)])
+def test_a_latitude_or_a_longitude_alone_is_refused_in_raw_sql(latitude: float | None, longitude: float | None) -> None:
+    entity = factories.EntityFactory()
+    with refused(Entity) as excinfo:
+        execute(
+            "UPDATE claims_entity SET latitude = %s, longitude = %s WHERE id = %s", [latitude, longitude, entity.pk]
+        )
+    assert db_cause(excinfo).diag.constraint_name == "entity_coordinates_valid"
+
+
+def test_both_coordinates_or_neither_are_accepted() -> None:
+    entity = factories.EntityFactory()
+    execute("UPDATE claims_entity SET latitude = 39.5, longitude = 46.7 WHERE id = %s", [entity.pk])
+    execute("UPDATE claims_entity SET latitude = NULL, longitude = NULL WHERE id = %s", [entity.pk])

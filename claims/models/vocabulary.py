@@ -104,8 +104,17 @@ class Entity(FieldChecks):
             ),
             field_check(
                 "latitude",
+                # Both bounds compared only when both are given: a comparison with NULL is
+                # NULL, which a CHECK lets through (a latitude alone would pass).
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
-                | (Q(latitude__gte=-90) & Q(latitude__lte=90) & Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                | (
+                    Q(latitude__isnull=False)
+                    & Q(longitude__isnull=False)
+                    & Q(latitude__gte=-90)
+                    & Q(latitude__lte=90)
+                    & Q(longitude__gte=-180)
+                    & Q(longitude__lte=180)
+                ),
                 name="entity_coordinates_valid",
                 message="Give both latitude (-90..90) and longitude (-180..180), or neither.",
             ),
