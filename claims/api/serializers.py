@@ -41,13 +41,11 @@ from project.api.fields import (
     StrictDateTimeField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
-    StrictRegexField,
     StrictSlugRelatedField,
 )
-from project.api.filters import URL_PATTERN
 from project.api.serializers import InputSerializer
+from sources.api.inputs import SourceURLField
 from sources.models import Source
-from sources.urlnorm import InvalidURL, normalize_url
 
 MAX_ID = 2**63 - 1
 MAX_STATUS_IDS = 1000
@@ -200,9 +198,7 @@ class AppearanceInput(InputSerializer):
     (else of kind "other", titled by its URL); kind and title are used only then."""
 
     source = SourceIdField(required=False)  # type: ignore[assignment]
-    url = StrictRegexField(
-        URL_PATTERN,
-        max_length=2000,
+    url = SourceURLField(
         required=False,
         help_text="The source's URL, instead of its id; normalised as sources are stored. "
         "A URL of no known source creates the source.",
@@ -221,12 +217,6 @@ class AppearanceInput(InputSerializer):
 
     class Meta:
         list_serializer_class = AppearanceListInput
-
-    def validate_url(self, value: str) -> str:
-        try:
-            return normalize_url(value)
-        except InvalidURL:
-            raise serializers.ValidationError("Give an absolute http(s) URL.", code="invalid") from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("source" in attrs) == ("url" in attrs):
@@ -345,16 +335,8 @@ class StatusIdsField(IdListField):
 
 class StatusLookupInput(InputSerializer):
     ids = StatusIdsField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids.")
-    url = StrictRegexField(
-        URL_PATTERN, max_length=2000, required=False, help_text="A source URL; normalised as sources are stored."
-    )
+    url = SourceURLField(required=False, help_text="A source URL; normalised as sources are stored.")
     as_of = StrictDateTimeField(required=False, help_text=AS_OF_HELP)
-
-    def validate_url(self, value: str) -> str:
-        try:
-            return normalize_url(value)
-        except InvalidURL:
-            raise serializers.ValidationError("Give an absolute http(s) URL.", code="invalid") from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("ids") and not attrs.get("url"):

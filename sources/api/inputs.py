@@ -38,6 +38,22 @@ def aliases_input(help_text: str) -> serializers.ListField:
     )
 
 
+class SourceURLField(StrictRegexField):
+    """An absolute http(s) URL, given back normalised as sources are stored
+    (``sources.urlnorm``): what every body that names a source by URL takes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(URL_PATTERN, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return normalize_url(value)
+        except InvalidURL:
+            raise serializers.ValidationError("Give an absolute http(s) URL.", code="invalid") from None
+
+
 def url_input(*, max_length: int, help_text: str, **kwargs: Any) -> StrictRegexField:
     """An absolute http(s) URL (the model validates it fully)."""
     return StrictRegexField(URL_PATTERN, max_length=max_length, required=False, help_text=help_text, **kwargs)
@@ -64,8 +80,8 @@ class SourceInput(InputSerializer):
 
     kind = StrictChoiceField(choices=Source.Kind.choices, required=False)
     title = StrictCharField(max_length=500)
-    url = url_input(
-        max_length=2000, allow_null=True,
+    url = SourceURLField(
+        allow_null=True, required=False,
         help_text="Stored normalised; a second source with the same normalised URL is refused. Null for none.",
     )  # fmt: skip
     publisher = StrictPrimaryKeyRelatedField(
@@ -87,10 +103,6 @@ class SourceInput(InputSerializer):
         reported here against the field rather than as a rule of the whole record)."""
         if value is None:
             return None
-        try:
-            value = normalize_url(value)
-        except InvalidURL as exc:
-            raise serializers.ValidationError(str(exc), code="invalid") from None
         others = Source.objects.filter(url=value)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
