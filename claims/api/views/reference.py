@@ -30,15 +30,15 @@ from claims.models import (
     Status,
 )
 from claims.services import entity_save
-from project.api.schema import link
-from project.api.views import APIView, GenericAPIView
-from sources.api.views import (
+from project.api.records import (
     RecordCreateMixin,
     RecordDetailView,
     RecordKind,
     record_create_schema,
     record_detail_schema,
 )
+from project.api.schema import link
+from project.api.views import APIView, GenericAPIView
 from sources.models import Party
 
 # --- Entities and predicates ----------------------------------------------------------
