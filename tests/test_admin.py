@@ -489,7 +489,8 @@ def test_the_claims_history_shows_its_status_changing_with_verdicts(world: dict[
     page = page_text(client.get(url(Claim, "change", claim.pk)))
 
     assert "cw-history" in page
-    assert "unrated" in page and "false" in page
+    # By the field's label and the choices' labels, not the column and its stored values.
+    assert "<b>Status</b>: <del>Unrated</del> → <ins>False</ins>" in page
 
 
 def test_a_verdict_cannot_be_edited_in_the_admin(world: dict[str, Any], analyst: User, superuser: User) -> None:

@@ -13,13 +13,15 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from import_export import resources
 from import_export.admin import ExportMixin
 
 from claims import selectors, services
-from claims.admin.common import ask_reason, period_text
-from claims.models import Claim, ClaimSource, Contradiction
+from claims.admin.common import LIST_STATEMENT_CHARS, ask_reason, period_text
+from claims.models import Claim, ClaimSource, Contradiction, Predicate
 from claims.models.expressions import PeriodPhrase
-from project.admin_history import history_html
+from project.admin_history import HistoryAdmin, format_day, format_moment
 
 # --- Claims ---------------------------------------------------------------------------
 
@@ -29,7 +31,7 @@ class ClaimSourceInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "role", "excerpt", "locator"]
-    verbose_name = "appears in source"
+    verbose_name = "source"  # "Add another source"
     verbose_name_plural = "Sources and verbatim excerpts"
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -86,12 +88,39 @@ class ClaimAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+class ClaimResource(resources.ModelResource):  # type: ignore[type-arg]
+    """A claim as exported: what an analyst logged and what became of it. Derived and
+    internal columns (the search vector, the period range, the value type, the current
+    verdict's id, who created it, updated_at) are left out. Related rows are their ids."""
+
+    class Meta:
+        model = Claim
+        fields = (
+            "id",
+            *services.EDITABLE_FIELD_ORDER,
+            "status",
+            "retracted_at",
+            "retraction_reason",
+            "created_at",
+        )
+        export_order = fields
+
+
 @admin.register(Claim)
-class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ClaimAdmin(ExportMixin, HistoryAdmin):
     form = ClaimAdminForm
+    resource_classes = [ClaimResource]
     inlines = [ClaimSourceInline]
-    list_display = ["statement", "asserted_by", "proposition", "period_span", "status", "asserted_on", "retracted"]
-    list_display_links = ["statement"]
+    list_display = [
+        "short_statement",
+        "asserted_by",
+        "proposition",
+        "period_span",
+        "status",
+        "asserted_on",
+        "retracted",
+    ]
+    list_display_links = ["short_statement"]
     list_filter = [
         "status",
         "review_state",
@@ -113,6 +142,7 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = [
         "status",
         "current_verdict_link",
+        "current_verdict_and_record",
         "retraction",
         "verdict_history",
         "contradiction_list",
@@ -168,7 +198,28 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:  # nothing to verify or show history of yet
             return self.fieldsets[:3]
-        return self.fieldsets
+        if not request.user.has_perm("claims.add_verdict"):
+            return self.fieldsets  # the current verdict, without a button that would be refused
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [
+            (name, {**options, "fields": list(options["fields"])}) for name, options in self.fieldsets
+        ]
+        verification: list[Any] = fieldsets[3][1]["fields"]
+        verification[verification.index("current_verdict_link")] = "current_verdict_and_record"
+        return fieldsets
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], add: bool = False, change: bool = False,
+        form_url: str = "", obj: Any = None,
+    ) -> Any:  # fmt: skip
+        # claims/static/claims/claim_form.js shows only the value fields the chosen
+        # predicate takes; the vocabulary is small, so the page carries it.
+        context["predicate_value_types"] = {
+            str(pk): value_type for pk, value_type in Predicate.objects.values_list("pk", "value_type")
+        }
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    class Media:
+        js = ["claims/claim_form.js"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a claim is corrected by retraction; the database refuses deletes too
@@ -204,6 +255,12 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             apply=lambda claim, reason: services.claim_retract(claim=claim, reason=reason),
         )
 
+    @admin.display(description="Statement", ordering="statement")
+    def short_statement(self, obj: Claim) -> SafeString:
+        return format_html(
+            "<span title='{}'>{}</span>", obj.statement, Truncator(obj.statement).chars(LIST_STATEMENT_CHARS)
+        )
+
     @admin.display(description="Proposition")
     def proposition(self, obj: Claim) -> str:
         return obj.proposition
@@ -214,50 +271,65 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Asserted", ordering="asserted_at")
     def asserted_on(self, obj: Claim) -> str:
-        return f"{obj.asserted_at:%d %b %Y}"
+        return format_day(obj.asserted_at)
 
-    @admin.display(description="Retracted", boolean=True)
-    def retracted(self, obj: Claim) -> bool:
-        return obj.retracted_at is not None
+    @admin.display(description="Retracted", ordering="retracted_at")
+    def retracted(self, obj: Claim) -> str:
+        # Words, not icons: a green tick read as "fine" for a retracted claim.
+        return f"retracted {format_day(obj.retracted_at)}" if obj.retracted_at else ""
 
     @admin.display(description="Retraction")
     def retraction(self, obj: Claim) -> str:
         if obj.retracted_at is None:
             return "—"
-        return f"{obj.retracted_at:%Y-%m-%d %H:%M}: {obj.retraction_reason}"
+        return f"{format_moment(obj.retracted_at)}: {obj.retraction_reason}"
 
     @admin.display(description="Current verdict")
     def current_verdict_link(self, obj: Claim) -> SafeString:
-        add = reverse("admin:claims_verdict_add") + f"?claim={obj.pk}"
-        record = format_html("<a class='button' href='{}'>Record a verdict</a>", add)
         if obj.current_verdict_id is None:
-            return format_html("Unrated. {}", record)
+            return mark_safe("Unrated.")  # noqa: S308  (a constant)
         return format_html(
-            "<a href='{}'>{}</a> {}",
+            "<a href='{}'>{}</a>",
             reverse("admin:claims_verdict_change", args=[obj.current_verdict_id]),
             obj.current_verdict,
-            record,
         )
+
+    @admin.display(description="Current verdict")
+    def current_verdict_and_record(self, obj: Claim) -> SafeString:
+        """The current verdict and, for those who may add one (``get_fieldsets``), the button."""
+        add = reverse("admin:claims_verdict_add") + f"?claim={obj.pk}"
+        return format_html("{} <a class='button' href='{}'>Record a verdict</a>", self.current_verdict_link(obj), add)
 
     @admin.display(description="Verdict history")
     def verdict_history(self, obj: Claim) -> SafeString:
-        verdicts = selectors.verdict_history(obj).select_related("reviewer")
+        verdicts = selectors.verdict_history(obj).select_related("reviewer").prefetch_related("evidence")
         if not verdicts:
             return mark_safe("<em>No verdicts yet.</em>")  # noqa: S308  (a constant)
+
+        def evidence(verdict: Any) -> SafeString:
+            links = format_html_join(
+                "; ",
+                "<a href='{}'>{}</a>",
+                ((reverse("admin:sources_source_change", args=[s.pk]), s) for s in verdict.evidence.all()),
+            )
+            return links or mark_safe("—")  # noqa: S308  (a constant)
+
         return format_html(
             "<table><tr><th>Recorded</th><th>Holds from</th><th>Rating</th><th>Reviewer</th><th>Rationale</th>"
-            "<th>Published</th></tr>{}</table>",
+            "<th>Evidence</th><th>Published</th></tr>{}</table>",
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 (
                     (
-                        f"{v.recorded_at:%Y-%m-%d %H:%M}",
-                        f"{v.holds_from:%Y-%m-%d}" if v.holds_from else "—",
+                        format_moment(v.recorded_at),
+                        format_day(v.holds_from),
+                        reverse("admin:claims_verdict_change", args=[v.pk]),
                         v.get_rating_display(),
                         v.reviewer,
                         v.rationale,
-                        f"{v.published_at:%Y-%m-%d}" if v.published_at else "no",
+                        evidence(v),
+                        format_day(v.published_at) if v.published_at else "no",
                     )
                     for v in verdicts
                 ),
@@ -282,7 +354,3 @@ class ClaimAdmin(ExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
                 for c in flags
             ),
         )
-
-    @admin.display(description="History")
-    def history(self, obj: Claim | None) -> SafeString:
-        return history_html(obj)

@@ -14,9 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
 from claims.models import Claim
 from claims.models.expressions import PeriodPhrase
+from project.admin_history import format_day
 
 
 class ReasonForm(forms.Form):
@@ -34,9 +36,11 @@ def ask_reason(
     reason_label: str,
     submit_label: str,
     apply: Callable[[Any, str], object],
+    describe: Callable[[Any], SafeString] | None = None,
 ) -> HttpResponse | None:
     """An intermediate page that asks for a reason, then applies ``apply(obj, reason)``
-    to each selected object. Objects whose service refuses are reported, not half-done."""
+    to each selected object. Objects whose service refuses are reported, not half-done.
+    ``describe(obj)``: what the page shows of each object (else its name)."""
     form = ReasonForm(request.POST if "post" in request.POST else None)
     if "post" in request.POST and form.is_valid():
         done = 0
@@ -60,10 +64,15 @@ def ask_reason(
             "reason_label": reason_label,
             "submit_label": submit_label,
             "queryset": queryset,
+            "described": [(obj, describe(obj) if describe else None) for obj in queryset],
             "form": form,
             "action": action,
         },
     )
+
+
+# A claim's statement in a list is shortened to this many characters (all of it on hover).
+LIST_STATEMENT_CHARS = 90
 
 
 def claim_card(claim: Claim, *, full: bool = True, period: str | None = None) -> SafeString:
@@ -72,11 +81,12 @@ def claim_card(claim: Claim, *, full: bool = True, period: str | None = None) ->
     annotated it (else it is worded with one query)."""
     if not full:
         return format_html(
-            "<a href='{}'><b>#{}</b></a> <b>{}</b>: {}<br><small>{} · {} · {}</small>",
+            "<a href='{}'><b>#{}</b></a> <b>{}</b>: <span title='{}'>{}</span><br><small>{} · {} · {}</small>",
             reverse("admin:claims_claim_change", args=[claim.pk]),
             claim.pk,
             claim.asserted_by,
             claim.statement,
+            Truncator(claim.statement).chars(LIST_STATEMENT_CHARS),
             claim.proposition,
             period or period_text(claim),
             claim.get_status_display() + (" · retracted" if claim.retracted_at else ""),
@@ -96,14 +106,15 @@ def claim_card(claim: Claim, *, full: bool = True, period: str | None = None) ->
     )
     return format_html(
         "<div class='cw-claim'><p><a href='{}'><b>#{}</b></a> <b>{}</b> ({}, {})</p>"
-        "<p>{}</p><p><i>{}</i></p><p>Period: {} · Status: <b>{}</b>{}</p><ul>{}</ul></div>",
+        "<p>{}</p><p>{}</p>{}<p>Period: {} · Status: <b>{}</b>{}</p><ul>{}</ul></div>",
         reverse("admin:claims_claim_change", args=[claim.pk]),
         claim.pk,
         claim.asserted_by,
         claim.get_hedge_display().lower(),
-        f"{claim.asserted_at:%d %b %Y}",
+        format_day(claim.asserted_at),
         claim.proposition,
-        claim.quote or claim.statement,
+        claim.statement,
+        format_html("<p><i>“{}”</i></p>", claim.quote) if claim.quote else "",
         period_text(claim),
         claim.get_status_display(),
         " · RETRACTED" if claim.retracted_at else "",

@@ -10,10 +10,16 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from claims import services
+from claims.admin.common import LIST_STATEMENT_CHARS
 from claims.models import Verdict
+from project.admin_history import HistoryAdmin, format_day, format_moment
 from sources.models import Source
 
 # --- Verdicts -------------------------------------------------------------------------
@@ -34,15 +40,15 @@ class VerdictAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Verdict)
-class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VerdictAdmin(HistoryAdmin):
     """Verdicts are appended, never edited: the add form records one, the change page only shows it."""
 
     form = VerdictAdminForm
-    list_display = ["claim", "rating", "reviewer", "recorded_at", "published_at"]
+    list_display = ["short_claim", "rating", "reviewer", "recorded", "published"]
     list_filter = ["rating", ("published_at", admin.EmptyFieldListFilter), "recorded_at"]
     search_fields = ["claim__statement", "rationale"]
     autocomplete_fields = ["claim"]
-    list_select_related = ["claim", "reviewer"]
+    list_select_related = ["claim__asserted_by", "reviewer"]
     actions = ["publish_verdicts"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -53,10 +59,11 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "rating",
             "rationale",
             "reviewer",
-            "recorded_at",
-            "holds_from",
-            "published_at",
+            "recorded",
+            "holds_from_day",
+            "published",
             "evidence_list",
+            "history",
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -90,6 +97,13 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass  # evidence is written by verdict_record
 
+    def response_add(self, request: HttpRequest, obj: Verdict, post_url_continue: str | None = None) -> HttpResponse:
+        """Back to the claim the verdict is about: its status and verdict history show it."""
+        if "_addanother" in request.POST or "_continue" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Verdict recorded: {obj}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[obj.claim_id]))
+
     @admin.action(description="Publish selected verdicts", permissions=["publish"])
     def publish_verdicts(self, request: HttpRequest, queryset: QuerySet[Verdict]) -> None:
         for verdict in queryset:
@@ -98,6 +112,28 @@ class VerdictAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             except ValidationError as exc:
                 self.message_user(request, f"{verdict}: {' '.join(exc.messages)}", messages.WARNING)
 
+    @admin.display(description="Claim", ordering="claim__statement")
+    def short_claim(self, obj: Verdict) -> SafeString:
+        text = str(obj.claim)
+        return format_html("<span title='{}'>{}</span>", text, Truncator(text).chars(LIST_STATEMENT_CHARS))
+
+    @admin.display(description="Recorded", ordering="recorded_at")
+    def recorded(self, obj: Verdict) -> str:
+        return format_moment(obj.recorded_at)
+
+    @admin.display(description="Holds from")
+    def holds_from_day(self, obj: Verdict) -> str:
+        return format_day(obj.holds_from)
+
+    @admin.display(description="Published", ordering="published_at")
+    def published(self, obj: Verdict) -> str:
+        return format_moment(obj.published_at) if obj.published_at else "not published"
+
     @admin.display(description="Evidence")
-    def evidence_list(self, obj: Verdict) -> str:
-        return "; ".join(str(source) for source in obj.evidence.all()) or "—"
+    def evidence_list(self, obj: Verdict) -> SafeString:
+        links = format_html_join(
+            "; ",
+            "<a href='{}'>{}</a>",
+            ((reverse("admin:sources_source_change", args=[s.pk]), s) for s in obj.evidence.all()),
+        )
+        return links or mark_safe("—")  # noqa: S308  (a constant)

@@ -7,17 +7,16 @@ from typing import Any, cast
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.safestring import SafeString
 from import_export.admin import ImportExportModelAdmin
 
 from claims.models import Entity, Predicate
-from project.admin_history import history_html
+from project.admin_history import HistoryAdmin
 
 # --- Entities and predicates ----------------------------------------------------------
 
 
 @admin.register(Entity)
-class EntityAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
+class EntityAdmin(ImportExportModelAdmin, HistoryAdmin):  # type: ignore[misc]
     list_display = ["name", "kind", "part_of", "alias_list"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -44,17 +43,25 @@ class EntityAdmin(ImportExportModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
 
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # django-import-export lets anyone import unless told otherwise; an import adds and
+        # changes rows, so it takes both permissions (journalists only read).
+        return bool(
+            request.user.has_perms(
+                [
+                    f"{self.opts.app_label}.add_{self.opts.model_name}",
+                    f"{self.opts.app_label}.change_{self.opts.model_name}",
+                ]
+            )
+        )
+
     @admin.display(description="Aliases")
     def alias_list(self, obj: Entity) -> str:
         return ", ".join(obj.aliases)
 
-    @admin.display(description="History")
-    def history(self, obj: Entity | None) -> SafeString:
-        return history_html(obj)
-
 
 @admin.register(Predicate)
-class PredicateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PredicateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not history-tracked
     list_display = ["label", "slug", "value_type", "single_valued", "unit"]
     list_filter = ["value_type", "single_valued"]
     search_fields = ["label", "slug"]
