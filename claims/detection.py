@@ -51,7 +51,7 @@ import datetime as dt
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,6 +313,22 @@ PLAN_ALL = (
 )
 APPLY_ALL = "WITH changed AS (SELECT * FROM cw_changed)," + APPLY  # noqa: S608 - constants
 
+# The check of a batch of claims (a bulk write): the same statement over the pairs and flags
+# of every claim in %(claim_ids)s at once. A pair of two claims of the batch is found by its
+# first member only.
+_BATCH_SOURCES = f"""
+found AS (
+    {PAIRS.format(scope="a.id = ANY(%(claim_ids)s::bigint[])")}
+    UNION ALL
+    {PAIRS.format(scope="b.id = ANY(%(claim_ids)s::bigint[]) AND a.id <> ALL(%(claim_ids)s::bigint[])")}
+),
+existing AS (
+    {_EXISTING} WHERE c.claim_a_id = ANY(%(claim_ids)s::bigint[])
+    UNION ALL
+    {_EXISTING} WHERE c.claim_b_id = ANY(%(claim_ids)s::bigint[]) AND c.claim_a_id <> ALL(%(claim_ids)s::bigint[])
+)"""  # noqa: S608 - constant fragments
+RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES) + "," + APPLY
+
 # Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
 # and those of the claims it is flagged with (which differ after an edit of its subject).
 # Sorted, so that two checks always take their locks in the same order.
@@ -404,6 +420,28 @@ def claim_check(*, claim_id: int) -> Outcome:
             outcome = Outcome.from_row(cursor.fetchone())
     if outcome != Outcome():
         logger.info("contradiction check of claim %s: %s", claim_id, outcome)
+    return outcome
+
+
+def claims_check(*, claim_ids: Sequence[int]) -> Outcome:
+    """Bring the flags of many claims up to date at once (after a bulk write): one
+    statement for the whole batch, not one check per claim.
+
+    It holds the engine lock exclusively, as the full scan does (a batch spans more
+    (subject, predicate) groups than advisory locks are worth taking one by one), so
+    single checks wait for it and then run on fresh data. Idempotent, like every check.
+    """
+    if not claim_ids:
+        return Outcome()
+    ids = sorted(set(claim_ids))
+    with pghistory.context(actor="contradiction-engine", check="batch", claims=len(ids)), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"{IMMEDIATE_CONSTRAINTS}; SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
+            # A new statement, so a fresh snapshot: it sees every write committed before the lock.
+            cursor.execute(RECONCILE_BATCH, {"claim_ids": ids, "explain_since": "-infinity"})
+            outcome = Outcome.from_row(cursor.fetchone())
+    if outcome != Outcome():
+        logger.info("contradiction check of %s claims: %s", len(ids), outcome)
     return outcome
 
 

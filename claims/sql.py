@@ -92,10 +92,16 @@ def record_change(claim_ids: str, kinds: str) -> str:
     """SQL that records ``kinds`` (a text[] expression) for the claims ``claim_ids`` (a
     bigint[] expression) in the current transaction's change-feed rows. Both are fixed SQL
     written in this module, never input."""
+    return record_changes(f"claims_claim c WHERE c.id = ANY({claim_ids})", kinds)
+
+
+def record_changes(claims: str, kinds: str) -> str:
+    """SQL that records ``kinds`` for each claim ``c`` of ``claims`` (a FROM clause naming
+    claims once each, as ``c`` with the claim's columns), in one statement however many."""
     return f"""
         INSERT INTO claims_claimchange (xid, claim_id, changes, status, retracted, changed_at)
         SELECT pg_current_xact_id()::text::bigint, c.id, {kinds}, c.status, c.retracted_at IS NOT NULL, now()
-        FROM claims_claim c WHERE c.id = ANY({claim_ids})
+        FROM {claims}
         ON CONFLICT ON CONSTRAINT claimchange_xid_claim_unique DO UPDATE SET
             changes = ARRAY(SELECT DISTINCT k FROM unnest(claims_claimchange.changes || EXCLUDED.changes) k ORDER BY k),
             status = EXCLUDED.status,
@@ -110,9 +116,7 @@ CLAIM_CHANGE_FEED = f"""
                 derived text[] := ARRAY['updated_at', 'status', 'current_verdict_id', 'review_state',
                                         'retracted_at', 'retraction_reason', 'search_vector', 'period'];
             BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    kinds := ARRAY['created'];
-                ELSE
+                IF TG_OP = 'UPDATE' THEN
                     IF NEW.current_verdict_id IS DISTINCT FROM OLD.current_verdict_id
                        OR NEW.status IS DISTINCT FROM OLD.status THEN
                         kinds := kinds || 'verdict'::text;
@@ -130,6 +134,22 @@ CLAIM_CHANGE_FEED = f"""
                 RETURN NULL;
             END;
         """
+
+# New claims and new appearances, once per statement from its transition table ``new_rows``
+# (a bulk import inserts a million rows in one statement; a row trigger would run a million
+# upserts).
+CLAIM_CREATED_CHANGE_FEED = f"""
+            BEGIN
+                {record_changes("new_rows c", "ARRAY['created']")}
+                RETURN NULL;
+            END;
+        """
+CLAIMSOURCE_CREATED_CHANGE_FEED = f"""
+            BEGIN
+                {record_changes("claims_claim c WHERE c.id IN (SELECT claim_id FROM new_rows)", "ARRAY['sources']")}
+                RETURN NULL;
+            END;
+        """  # noqa: S608 - constant fragments
 
 CLAIMSOURCE_CHANGE_FEED = f"""
             DECLARE ids bigint[] := '{{}}';

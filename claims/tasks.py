@@ -18,6 +18,14 @@ def claim_check_contradictions(claim_id: int) -> None:
     detection.claim_check(claim_id=claim_id)
 
 
+@shared_task(name="claims.claims_check_contradictions")
+def claims_check_contradictions(claim_ids: list[int]) -> None:
+    """Check a batch of claims at once, set-based (after a bulk write commits)."""
+    from claims import detection
+
+    detection.claims_check(claim_ids=claim_ids)
+
+
 @shared_task(name="claims.verdict_apply_to_contradictions")
 def verdict_apply_to_contradictions(verdict_id: int) -> None:
     """Resolve, or raise an integrity alert on, the contradictions a new verdict touches."""

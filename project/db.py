@@ -165,7 +165,12 @@ def history_tracked() -> Any:
     """Track every insert, update and delete in a history table, written by triggers,
     so that bulk updates and raw SQL are recorded too. The acting user and URL come from
     ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+    # Statement-level triggers: one history INSERT per statement, from its transition
+    # table, and the context attached once, not once per row (a bulk import of a million
+    # rows otherwise upserts the same context row a million times).
+    return pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), level=pghistory.Statement
+    )
 
 
 def subtree(table: str, parent_column: str, root: int) -> models.expressions.RawSQL:

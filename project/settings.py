@@ -261,6 +261,10 @@ if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CONTRADICTION_SCAN_WORK_MEM):
     )
 
 # --- REST framework -------------------------------------------------------------------
+# A bulk request of 10,000 claims (POST /api/v1/claims/bulk/, which sets its own limit) is
+# read whole when it carries an Idempotency-Key; Django's default (2.5 MB) would refuse it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
+
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["project.api.filters.FilterBackend"],

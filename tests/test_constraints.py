@@ -20,6 +20,7 @@ from django.utils import timezone
 from claims.models import (
     Claim,
     ClaimChange,
+    ClaimImport,
     ClaimSource,
     Contradiction,
     Entity,
@@ -566,6 +567,7 @@ def one_of_each(reviewer: User) -> dict[type[models.Model], models.Model]:
         VerdictEvidence: VerdictEvidence.objects.create(verdict=verdict, source=source),
         Contradiction: make_contradiction(claim, other),
         ScanRun: ScanRun.objects.create(),
+        ClaimImport: ClaimImport.objects.create(origin=ClaimImport.Origin.API),
     }
     # The change feed's row is written by triggers when the claim is.
     rows[ClaimChange] = ClaimChange.objects.filter(claim=claim).first()

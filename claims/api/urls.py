@@ -11,6 +11,7 @@ urlpatterns = [
     path("status/", views.StatusLookupView.as_view(), name="status-lookup"),
     path("contradictions/", views.ContradictionListView.as_view(), name="contradiction-list"),
     path("claims/", views.ClaimListView.as_view(), name="claim-list"),
+    path("claims/bulk/", views.ClaimBulkView.as_view(), name="claim-bulk"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim-detail"),
     path("claims/<int:pk>/retract/", views.ClaimRetractView.as_view(), name="claim-retract"),
     path("claims/<int:pk>/status/", views.ClaimStatusView.as_view(), name="claim-status"),

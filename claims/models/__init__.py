@@ -30,6 +30,7 @@ from claims.models.claim import (
 from claims.models.contradiction import (
     Contradiction,
     ContradictionKind,
+    ContradictionLifecycle,
     ContradictionQuerySet,
     ContradictionRelation,
     ContradictionState,
@@ -42,6 +43,7 @@ from claims.models.expressions import (
     Fold,
     FoldedNames,
 )
+from claims.models.imports import ClaimImport, ClaimImportOrigin, ClaimImportState
 from claims.models.verdict import (
     Verdict,
     VerdictEvidence,
@@ -62,6 +64,9 @@ from claims.models.vocabulary import (
 )
 
 __all__ = [
+    "ClaimImport",
+    "ClaimImportOrigin",
+    "ClaimImportState",
     "period_range",
     "CLAIM_REVIEW",
     "CLAIM_REVIEW_BEST",
@@ -81,6 +86,7 @@ __all__ = [
     "ClaimSourceRole",
     "Contradiction",
     "ContradictionKind",
+    "ContradictionLifecycle",
     "ContradictionQuerySet",
     "ContradictionRelation",
     "ContradictionState",

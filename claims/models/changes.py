@@ -84,18 +84,34 @@ pgtrigger.register(
     pgtrigger.Trigger(
         name="claim_change_feed",
         when=pgtrigger.After,
-        operation=pgtrigger.Insert | pgtrigger.Update,
+        operation=pgtrigger.Update,
         func=sql.CLAIM_CHANGE_FEED,
-    )
+    ),
+    pgtrigger.Trigger(
+        name="claim_created_change_feed",
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        referencing=pgtrigger.Referencing(new="new_rows"),  # type: ignore[no-untyped-call]
+        func=sql.CLAIM_CREATED_CHANGE_FEED,
+    ),
 )(Claim)
 
 pgtrigger.register(
     pgtrigger.Trigger(
         name="claimsource_change_feed",
         when=pgtrigger.After,
-        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        operation=pgtrigger.Update | pgtrigger.Delete,
         func=sql.CLAIMSOURCE_CHANGE_FEED,
-    )
+    ),
+    pgtrigger.Trigger(
+        name="claimsource_created_change_feed",
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        referencing=pgtrigger.Referencing(new="new_rows"),  # type: ignore[no-untyped-call]
+        func=sql.CLAIMSOURCE_CREATED_CHANGE_FEED,
+    ),
 )(ClaimSource)
 
 pgtrigger.register(

@@ -114,7 +114,8 @@ class Claim(FieldChecks):
     ReviewState = ClaimReviewState
 
     # The proposition.
-    subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="claims_about")
+    # No index of its own: claim_subject_predicate (and the GiST index) lead with it.
+    subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="claims_about", db_index=False)
     predicate = models.ForeignKey(Predicate, on_delete=models.PROTECT, related_name="claims")
     # Copied from the predicate; a composite foreign key (predicate_id, value_type) keeps it
     # equal to the predicate's, and a CHECK keeps the value columns to match it.
@@ -140,7 +141,8 @@ class Claim(FieldChecks):
     period = models.GeneratedField(expression=ClaimPeriod(), output_field=DateRangeField(), db_persist=True)
 
     # Who said it, when, and how it was reported.
-    asserted_by = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="claims")
+    # No index of its own: claim_party_asserted leads with it.
+    asserted_by = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="claims", db_index=False)
     asserted_at = models.DateTimeField(validators=time_range_validators())
     statement = text_field(
         STATEMENT_MAX_LENGTH, help_text='As an analyst would write it: "Azerbaijan controls Aghband".'
@@ -154,8 +156,9 @@ class Claim(FieldChecks):
 
     # Verification status: maintained by the database from the latest verdict (trigger below).
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNRATED, editable=False)
+    # Not indexed: verdicts are append-only, so nothing looks claims up by it.
     current_verdict = models.ForeignKey(
-        "Verdict", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "Verdict", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
     review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
 

@@ -8,6 +8,7 @@ describes every field, parameter and error (``claims.api.serializers``).
 One module per resource; the URLconf reads the views from here.
 """
 
+from claims.api.views.bulk import ClaimBulkView
 from claims.api.views.claim import ClaimDetailView, ClaimListView, ClaimRetractView, ClaimReviewView, ClaimStatusView
 from claims.api.views.contradiction import (
     ContradictionConfirmView,
@@ -27,6 +28,7 @@ from claims.api.views.status import ChangeFeedView, StatusLookupView
 from claims.api.views.verdict import VerdictDetailView, VerdictListView, VerdictPublishView
 
 __all__ = [
+    "ClaimBulkView",
     "ChangeFeedView",
     "ClaimDetailView",
     "ClaimListView",
