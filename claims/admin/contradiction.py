@@ -141,7 +141,7 @@ class ContradictionAdmin(HistoryAdmin):
         "relation",
         "state",
         "state_reason",
-        "reviewed_by",
+        "reviewer",
         "state_changed",
         "resolved_by_verdict",
         "integrity_alert_verdict",
@@ -306,6 +306,11 @@ class ContradictionAdmin(HistoryAdmin):
     @admin.display(description="Detected")
     def detected(self, obj: Contradiction) -> str:
         return format_moment(obj.detected_at)
+
+    @admin.display(description="Reviewed by")
+    def reviewer(self, obj: Contradiction) -> str:
+        # A name, not a link to the user admin, which only superusers may open.
+        return str(obj.reviewed_by) if obj.reviewed_by_id else "—"
 
     @admin.display(description="State changed")
     def state_changed(self, obj: Contradiction) -> str:

@@ -58,7 +58,7 @@ class VerdictAdmin(HistoryAdmin):
             "claim",
             "rating",
             "rationale",
-            "reviewer",
+            "reviewer_name",
             "recorded",
             "holds_from_day",
             "published",
@@ -116,6 +116,11 @@ class VerdictAdmin(HistoryAdmin):
     def short_claim(self, obj: Verdict) -> SafeString:
         text = str(obj.claim)
         return format_html("<span title='{}'>{}</span>", text, Truncator(text).chars(LIST_STATEMENT_CHARS))
+
+    @admin.display(description="Reviewer")
+    def reviewer_name(self, obj: Verdict) -> str:
+        # A name, not a link to the user admin, which only superusers may open.
+        return str(obj.reviewer)
 
     @admin.display(description="Recorded", ordering="recorded_at")
     def recorded(self, obj: Verdict) -> str:
