@@ -112,3 +112,16 @@ def test_the_contradiction_benchmark_runs_at_a_tiny_size_and_prints_its_figures(
         assert re.search(figure, output, re.M), output
     summary = output.split("=== Summary ===", 1)[-1]
     assert re.search(r"^\s+200 \|\s+\d+ \|\s+[\d.]+s \|", summary, re.M), output
+
+
+def test_the_ingest_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_database: str) -> None:
+    output = run_bench("ingest.py", "--database", bench_database, "--rows", "300", "--places", "20", "--parties", "5")
+
+    for figure in (
+        r"^import \(parse, .*\): [\d.]+ s, [\d,]+ claims/s, peak RSS \d+ MB; [\d,]+ opened",
+        r"^COPY of the same rows into the same tables \(triggers, indexes\): [\d.]+ s, [\d,]+ claims/s",
+        r"^COPY of the claim rows into a bare table: [\d.]+ s, [\d,]+ claims/s",
+        r"^ratio import / COPY: [\d.]+x",
+        r"^peak RSS: \d+ MB at 30 rows, \d+ MB at 300 rows",
+    ):
+        assert re.search(figure, output, re.M), output

@@ -22,6 +22,7 @@ every error naming its row and field.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -368,7 +369,8 @@ def _stage_file(
     already read. Each batch and the run's progress commit together."""
     with path.open("rb") as raw:
         counting = CountingReader(raw)
-        rows = (item for item in READERS[fmt](counting) if item[0] > report.resumed_from)  # type: ignore[arg-type]
+        buffered = io.BufferedReader(counting, buffer_size=1 << 16)
+        rows = (item for item in READERS[fmt](buffered) if item[0] > report.resumed_from)
         for batch in _batched(rows, batch_size):
             with transaction.atomic(), connection.cursor() as cursor:
                 ids, errors = batches.add(cursor, batch, stage_if_errors=True)
