@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint, ForeignKey, Model
 from django.utils import timezone
 
 from claims.models import (
@@ -29,6 +30,7 @@ from claims.models import (
     Verdict,
     VerdictEvidence,
 )
+from project.db import CHECK_FIELDS
 from sources.models import Party, Source
 from sources.services import source_get_or_create
 
@@ -115,9 +117,15 @@ def claim_fill_defaults(claim: Claim) -> None:
             claim.valid_until_precision = PeriodPrecision.DAY
 
 
-def claim_validate(claim: Claim) -> None:
+def claim_validate(claim: Claim, *, constraints: bool = True) -> None:
     """Raise ``ValidationError`` (keyed by field) if the claim's value does not fit its
-    predicate, or any field or constraint is violated. Nothing is written."""
+    predicate, or any field or constraint is violated. Nothing is written.
+
+    ``constraints=False`` is for a caller that saves the claim next, with ``_save_checked``:
+    the database then checks the CHECK constraints as it writes (instead of one query and
+    two savepoints each here), and a violation is the same error. A relation given as a row
+    loaded from the database (an entity, a party, the predicate, the user) is not looked up
+    again either; its foreign key holds it at commit."""
     errors: dict[str, list[str]] = {}
     predicate = claim.predicate if claim.predicate_id else None
     if predicate is not None:
@@ -147,7 +155,51 @@ def claim_validate(claim: Claim) -> None:
             errors.setdefault("quantity_best", []).append("Give the best estimate as well as the range.")
     if errors:
         raise ValidationError(errors)
-    claim.full_clean(exclude=["value_type", "period", "search_vector"])
+    exclude = ["value_type", "period", "search_vector"]
+    if constraints:
+        claim.full_clean(exclude=exclude)
+        return
+    claim.full_clean(exclude=[*exclude, *_loaded_relations(claim)], validate_constraints=False)
+    if claim.valid_until is not None and claim.valid_until < claim.valid_from:
+        # The database would refuse it while computing ``period``, before its CHECK names it.
+        error = _check_error(Claim, "claim_period_ordered")
+        raise error if error is not None else RuntimeError("Claim has lost its CHECK claim_period_ordered")
+
+
+def _loaded_relations(instance: Model) -> list[str]:
+    """The foreign keys of ``instance`` that hold a row read from the database (so field
+    validation need not query for it again)."""
+    loaded = []
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, ForeignKey) and field.is_cached(instance):
+            related = field.get_cached_value(instance)
+            if related is not None and not related._state.adding and related.pk == getattr(instance, field.attname):
+                loaded.append(field.name)
+    return loaded
+
+
+def _save_checked(instance: Model) -> None:
+    """Save ``instance``, reporting a CHECK constraint the database refuses as model
+    validation does (``project.db.FieldChecks``): a ``ValidationError`` keyed by the field
+    the constraint is about, with its message and code. Call inside the write's
+    transaction, which the error then rolls back."""
+    try:
+        instance.save()
+    except IntegrityError as exc:
+        name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        error = _check_error(type(instance), name) if name else None
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _check_error(model: type[Model], name: str) -> ValidationError | None:
+    """The error model validation reports for the CHECK constraint ``name`` of ``model``."""
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, CheckConstraint) and constraint.name == name:
+            error = ValidationError(constraint.get_violation_error_message(), code=constraint.violation_error_code)
+            return ValidationError({CHECK_FIELDS.get(name, NON_FIELD_ERRORS): [error]})
+    return None
 
 
 @transaction.atomic
@@ -197,8 +249,8 @@ def claim_create(
         created_by=created_by,
     )
     claim_fill_defaults(claim)
-    claim_validate(claim)
-    claim.save()
+    claim_validate(claim, constraints=False)
+    _save_checked(claim)
     claim_appearances_add(claim=claim, appearances=appearances)
     _enqueue_claim_check(claim.pk)
     return claim

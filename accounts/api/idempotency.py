@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework.authentication import SessionAuthentication
@@ -44,7 +44,7 @@ from rest_framework.request import Request
 from accounts.api.auth import KEYWORD, APIKeyAuthentication
 from accounts.api.views import KeyListView
 from accounts.models import IdempotentRequest
-from project.api.errors import error_body
+from project.api.errors import error_body, invalid_body, refused_value
 from project.api.schema import IDEMPOTENCY_KEY_PATTERN
 from project.api.throttling import KeyIdentity
 
@@ -175,6 +175,17 @@ class IdempotencyMiddleware:
         return self.answer(request, who=who, key=key, body_hash=body_hash)
 
     def answer(self, request: HttpRequest, *, who: str, key: str, body_hash: str) -> HttpResponse:
+        try:
+            return self._answer(request, who=who, key=key, body_hash=body_hash)
+        except IntegrityError as exc:
+            # Raised as the transaction commits (a foreign key, checked then, to a row another
+            # request deleted meanwhile): nothing is written or stored, and the view never saw it.
+            refused = refused_value(exc)
+            if refused is None:
+                raise
+            return JsonResponse(invalid_body(refused), status=400)
+
+    def _answer(self, request: HttpRequest, *, who: str, key: str, body_hash: str) -> HttpResponse:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, f"{who}:{key}"])

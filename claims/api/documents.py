@@ -8,13 +8,17 @@ document for the OpenAPI schema; ``tests/api`` checks the two agree.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from django.db import connection
+from django.db import connection, models
 
 from claims import selectors
+from claims.models import Claim
 from claims.selectors import StatusRow
 from sources.sql import PARTY_SIDES
 
@@ -219,6 +223,42 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
                              "asserted_by": _ref(flag[f"claim_{other}__asserted_by_id"],
                                                  flag[f"claim_{other}__asserted_by__name"])}}
         )  # fmt: skip
+    return document
+
+
+def _stored(value: Any) -> Any:
+    """A value as it reads back from the database: a date-time in UTC, a choice as its
+    plain value."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _column_value(claim: Claim, column: str) -> Any:
+    relation, _, name = column.rpartition("__")
+    holder = getattr(claim, relation) if relation else claim
+    if holder is None:
+        return None
+    value = getattr(holder, name)
+    if isinstance(value, Decimal):  # as the column's scale keeps it: 20 reads back as 20.00
+        field = cast("models.DecimalField[Any, Any]", holder._meta.get_field(name))
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return _stored(value)
+
+
+def claim_created(claim: Claim) -> dict[str, Any]:
+    """``claim_detail`` of a claim ``claims.services.claim_create`` has just written, from
+    the saved instance and the rows it was given (its subject, predicate, party...), plus
+    a query each for its party's side and its appearances. A new claim has no verdict and
+    no contradiction yet: its check runs after the commit."""
+    row = tuple(_column_value(claim, column) for column in (*CLAIM_FIELDS, *CLAIM_DETAIL_EXTRA))
+    document = claim_summary(row, party_sides([claim.asserted_by_id]))
+    document.update(zip(CLAIM_DETAIL_EXTRA, row[len(CLAIM_FIELDS) :], strict=True))
+    document["appearances"] = appearances_of([claim.pk]).get(claim.pk, [])
+    document["verdicts"] = []
+    document["contradictions"] = []
     return document
 
 

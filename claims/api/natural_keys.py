@@ -26,6 +26,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from claims.models import Entity, EntityQuerySet, Fold, FoldedNames
 from project.api.fields import MAX_ID
+from project.api.loading import instance_where, instances_where
 from sources.models import Party, Source
 
 NAME_MAX_LENGTH = 200  # as Entity.name, Party.name and each alias
@@ -102,7 +103,7 @@ class NaturalKeyField(serializers.Field):  # type: ignore[type-arg]
         if _is_id(data):
             if not 1 <= data <= MAX_ID:
                 self.fail("does_not_exist", pk_value=data)
-            found = self.model._default_manager.filter(pk=data).first()
+            found = instance_where(self.model._default_manager.all(), "pk", data)
             if found is None:
                 self.fail("does_not_exist", pk_value=data)
             return found  # type: ignore[return-value]
@@ -200,7 +201,7 @@ def appearance_sources_resolve(items: Sequence[Mapping[str, Any]]) -> list[dict[
     urls = {item["url"] for item in items if "url" in item}
     if not ids and not urls:
         return [dict(item) for item in items]
-    found = list(Source.objects.filter(Q(pk__in=ids) | Q(url__in=urls)))
+    found = instances_where(Source.objects.all(), ["pk", "url"], [ids, urls])
     by_id = {source.pk: source for source in found}
     by_url = {source.url: source for source in found if source.url}
     resolved: list[dict[str, Any]] = []

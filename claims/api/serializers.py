@@ -289,8 +289,10 @@ class ClaimCreateInput(ClaimFieldsInput):
         self.check_period_and_quantity(attrs)
         return attrs
 
-    def service_kwargs(self, *, created_by: AbstractBaseUser) -> dict[str, Any]:
-        data = dict(self.validated_data)
+    @staticmethod
+    def service_kwargs(validated: dict[str, Any], *, created_by: AbstractBaseUser) -> dict[str, Any]:
+        """``claims.services.claim_create``'s arguments from this body's validated data."""
+        data = dict(validated)
         appearances = [Appearance(**item) for item in data.pop("appearances", [])]
         kwargs = {name: value for name, value in data.items() if value is not None or name == "object_entity"}
         return {**kwargs, "appearances": appearances, "created_by": created_by}

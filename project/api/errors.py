@@ -11,13 +11,15 @@ fault (``If-Match`` for 412 and 428).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import serializers, status
@@ -26,6 +28,8 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from project.db import CHECK_FIELDS
 
 NON_FIELD_KEYS = frozenset({NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY})
 
@@ -118,12 +122,59 @@ def _summary(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more if parts else "Invalid input."
 
 
+CHECK_VIOLATION = "23514"
+FOREIGN_KEY_VIOLATION = "23503"
+_MISSING_KEY = re.compile(r'Key \((\w+)\)=\(.*\) is not present in table "(\w+)"')
+
+
+def _field_of_column(table: str, column: str) -> models.Field[Any, Any] | None:
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            for field in model._meta.concrete_fields:
+                if field.column == column:
+                    return field
+    return None
+
+
+def refused_value(exc: IntegrityError) -> ValidationError | None:
+    """A 400 naming the field for what the database refused about a value written (a CHECK
+    it breaks, or a row it names that is no longer there), or None for other conflicts.
+
+    Writes leave these checks to the database (``claims.services.claim_create`` does): a
+    CHECK it breaks is worded as the constraint's message, against the field the constraint
+    is about (``project.db.field_check``); a foreign key is checked when the transaction
+    commits, so a row named by the request but deleted by another meanwhile comes here."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    code = getattr(cause, "pgcode", None)
+    if diag is None:
+        return None
+    if code == CHECK_VIOLATION and diag.constraint_name:
+        for model in apps.get_models():
+            for constraint in model._meta.constraints:
+                if isinstance(constraint, models.CheckConstraint) and constraint.name == diag.constraint_name:
+                    against = CHECK_FIELDS.get(constraint.name, api_settings.NON_FIELD_ERRORS_KEY)
+                    message = constraint.get_violation_error_message()
+                    return ValidationError({against: [ErrorDetail(message, code=constraint.violation_error_code)]})
+        return None
+    missing = _MISSING_KEY.search(diag.message_detail or "") if code == FOREIGN_KEY_VIOLATION else None
+    if missing is None or diag.table_name is None:
+        return None
+    field = _field_of_column(diag.table_name, missing.group(1))
+    name = field.name if field is not None else missing.group(1)
+    message = "This no longer exists: it was deleted while the request was being handled."
+    return ValidationError({name: [ErrorDetail(message, code="does_not_exist")]})
+
+
 def _translate(exc: Exception) -> Exception:
     """Turn the domain's and the database's exceptions into API exceptions."""
     if isinstance(exc, DjangoValidationError):
         # Services raise ValidationError keyed by field; the field names are the API's.
         return ValidationError(detail=get_error_detail(exc))
     if isinstance(exc, IntegrityError):
+        refused = refused_value(exc)
+        if refused is not None:
+            return refused
         cause = getattr(exc, "__cause__", None)
         constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
         message = f"The change breaks the rule {constraint!r}." if constraint else "The change breaks a data rule."
@@ -137,6 +188,12 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
+def invalid_body(exc: ValidationError, *, status_code: int = 400) -> dict[str, Any]:
+    """The error body of a ``ValidationError``: each field at fault, and a summary."""
+    errors = _flatten(exc.detail)
+    return error_body(status_code=status_code, code="invalid", detail=_summary(errors), errors=errors)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (it sets WWW-Authenticate and Retry-After), then the one shape."""
     exc = _translate(exc)
@@ -144,10 +201,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None  # a server error: logged, and answered by ``handler500``
     if isinstance(exc, ValidationError):
-        errors = _flatten(exc.detail)
-        response.data = error_body(
-            status_code=response.status_code, code="invalid", detail=_summary(errors), errors=errors
-        )
+        response.data = invalid_body(exc, status_code=response.status_code)
     elif isinstance(exc, FieldError):
         message = str(exc.detail)
         code = str(exc.get_codes())

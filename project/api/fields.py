@@ -17,6 +17,8 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from project.api.loading import instance_where
+
 MAX_ID = 2**63 - 1
 DECIMAL_PATTERN = r"^-?\d{0,12}(?:\.\d{0,2})?$"
 
@@ -109,10 +111,18 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type:
 
 
 class StrictSlugRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """An object named by a unique text column (a predicate's slug), found by one
+    precompiled query (``project.api.loading``)."""
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        if "\x00" in data:  # PostgreSQL text cannot hold it (DRF's own field says so too)
+            self.fail("invalid")
+        found = instance_where(self.get_queryset(), self.slug_field, data)
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return found
 
 
 @extend_schema_field(

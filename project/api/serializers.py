@@ -26,13 +26,25 @@ _M = TypeVar("_M", bound=models.Model)
 UNKNOWN_FIELD_CODE = "unknown_field"
 
 
+def _writable_names(serializer: serializers.Serializer[Any]) -> frozenset[str]:
+    """The body fields ``serializer`` takes, worked out once per instance (its fields are)."""
+    names: frozenset[str] | None = serializer.__dict__.get("_strict_writable_names")
+    if names is None:
+        names = frozenset(field.field_name for field in serializer._writable_fields if field.field_name)
+        serializer.__dict__["_strict_writable_names"] = names
+    return names
+
+
 def _unknown_fields(serializer: serializers.Serializer[Any], data: Any) -> dict[str, list[ErrorDetail]]:
     if not isinstance(data, Mapping):
         return {}  # DRF's own "expected a dictionary" error applies
-    writable = sorted(field.field_name for field in serializer._writable_fields if field.field_name)
-    expected = ", ".join(writable) if writable else "none"
+    writable = _writable_names(serializer)
+    unknown = [name for name in data if name not in writable]
+    if not unknown:
+        return {}
+    expected = ", ".join(sorted(writable)) if writable else "none"
     message = f"This endpoint does not take this field. Its fields: {expected}."
-    return {str(name): [ErrorDetail(message, code=UNKNOWN_FIELD_CODE)] for name in data if name not in writable}
+    return {str(name): [ErrorDetail(message, code=UNKNOWN_FIELD_CODE)] for name in unknown}
 
 
 class StrictInputMixin:

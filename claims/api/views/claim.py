@@ -72,10 +72,9 @@ class ClaimListView(GenericAPIView[Claim]):
     )  # fmt: skip
     def post(self, request: Request) -> Response:
         """Log a claim with the sources it appears in (analysts). All or nothing."""
-        serializer = ClaimCreateInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        claim = claim_create(**serializer.service_kwargs(created_by=request.user))  # type: ignore[arg-type]
-        document = claim_document(claim.pk)
+        data = parse_query(ClaimCreateInput, request.data)
+        claim = claim_create(**ClaimCreateInput.service_kwargs(data, created_by=request.user))  # type: ignore[arg-type]
+        document = documents.claim_created(claim)
         location = request.build_absolute_uri(reverse("api:claim-detail", args=[claim.pk]))
         return Response(document, status=201, headers={"Location": location, "ETag": document_etag(document)})
 

@@ -57,7 +57,8 @@ def _prototype(serializer_class: type[serializers.Serializer[Any]]) -> serialize
 
 
 def parse_query(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    """``parse_input`` for the hot paths' flat input serializers: one instance per process runs
-    the same validation, instead of a new serializer deep-copying its fields per request.
-    (Validation keeps no state on the instance; ``is_valid`` would.)"""
+    """``parse_input`` for the hot paths' input serializers (a query, or a claim's body with
+    its nested appearances): one instance per process runs the same validation, instead of
+    a new serializer deep-copying its fields per request. (Validation keeps no state on the
+    instance; ``is_valid`` would.)"""
     return dict(_prototype(serializer_class).run_validation(data))
