@@ -168,6 +168,7 @@ class HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """
 
     object_history_template = "admin/claimwatch/object_history.html"
+    empty_value_display = "—"  # as format_day and format_moment word a missing value
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
