@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 
 from project.database_url import sqlalchemy_url
@@ -340,6 +341,12 @@ PGHISTORY_ADMIN_ALL_EVENTS = True
 # Reads write no history, so they need no history context: attaching it costs every query
 # of every GET (the API's hot paths most of all) a JSON dump and two set_config calls.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# History is read by object (pgh_obj) and by context, never by the other foreign keys an
+# event copies (subject, party, …): indexing those would cost every written row one
+# index insert each for no query.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -255,9 +256,42 @@ def _credibility(value: Any, *, sheet: bool) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=65536)  # a sheet cites the same few sources on many rows
+def _normalized(url: str) -> str:
+    return normalize_url(url)
+
+
 def _present(raw: Mapping[str, Any], name: str) -> bool:
     value = raw.get(name)
     return value is not None and value != ""
+
+
+def _converters(*, sheet: bool) -> dict[str, tuple[Any, Any]]:
+    """How each claim field is read, and its value when absent."""
+    return {
+        "subject": (lambda v: _key(v, sheet=sheet), None),
+        "predicate": (lambda v: _text(v, max_length=60, blank=False).strip(), None),
+        "object_entity": (lambda v: _key(v, sheet=sheet), None),
+        "quantity_low": (_quantity, None),
+        "quantity_best": (_quantity, None),
+        "quantity_high": (_quantity, None),
+        "text_value": (lambda v: _text(v, max_length=TEXT_VALUE_MAX_LENGTH, blank=True), ""),
+        "polarity": (lambda v: _choice(v, POLARITIES), Claim.Polarity.AFFIRMS.value),
+        "valid_from": (_date, None),
+        "valid_from_precision": (lambda v: _choice(v, PRECISIONS), PeriodPrecision.DAY.value),
+        "valid_until": (_date, None),
+        "valid_until_precision": (lambda v: _choice(v, PRECISIONS), PeriodPrecision.DAY.value),
+        "asserted_by": (lambda v: _key(v, sheet=sheet), None),
+        "asserted_at": (_moment, None),
+        "statement": (lambda v: _text(v, max_length=STATEMENT_MAX_LENGTH, blank=False), None),
+        "quote": (lambda v: _text(v, max_length=QUOTE_MAX_LENGTH, blank=True), ""),
+        "hedge": (lambda v: _choice(v, HEDGES), Claim.Hedge.STATED.value),
+        "credibility": (lambda v: _credibility(v, sheet=sheet), Claim.Credibility.CANNOT_BE_JUDGED.value),
+    }
+
+
+_SHEET_CONVERTERS = _converters(sheet=True)
+_JSON_CONVERTERS = _converters(sheet=False)
 
 
 def read_row(raw: Any, *, number: int, sheet: bool) -> ClaimRow | list[RowError]:
@@ -270,42 +304,24 @@ def read_row(raw: Any, *, number: int, sheet: bool) -> ClaimRow | list[RowError]
     def refuse(name: str, code: str, message: str) -> None:
         errors.append(RowError(number, name, code, message))
 
+    given = {name: value for name, value in raw.items() if value is not None and value != ""}
     for name in raw:
         if name not in ROW_FIELDS:
             refuse(str(name), "unknown_field", "Unknown field.")
     for name in REQUIRED:
-        if not _present(raw, name):
+        if name not in given:
             refuse(name, "required", "This field is required.")
-
+    converters = _SHEET_CONVERTERS if sheet else _JSON_CONVERTERS
     values: dict[str, Any] = {}
-
-    def read(name: str, convert: Any, default: Any = None) -> None:
-        if not _present(raw, name):
+    for name, (convert, default) in converters.items():
+        if name not in given:
             values[name] = default
-            return
+            continue
         try:
-            values[name] = convert(raw[name])
+            values[name] = convert(given[name])
         except _Refused as refusal:
             refuse(name, refusal.code, refusal.message)
             values[name] = default
-
-    read("subject", lambda v: _key(v, sheet=sheet))
-    read("predicate", lambda v: _text(v, max_length=60, blank=False).strip())
-    read("object_entity", lambda v: _key(v, sheet=sheet))
-    for bound in ("quantity_low", "quantity_best", "quantity_high"):
-        read(bound, _quantity)
-    read("text_value", lambda v: _text(v, max_length=TEXT_VALUE_MAX_LENGTH, blank=True), "")
-    read("polarity", lambda v: _choice(v, POLARITIES), Claim.Polarity.AFFIRMS.value)
-    read("valid_from", _date)
-    read("valid_from_precision", lambda v: _choice(v, PRECISIONS), PeriodPrecision.DAY.value)
-    read("valid_until", _date)
-    read("valid_until_precision", lambda v: _choice(v, PRECISIONS), PeriodPrecision.DAY.value)
-    read("asserted_by", lambda v: _key(v, sheet=sheet))
-    read("asserted_at", _moment)
-    read("statement", lambda v: _text(v, max_length=STATEMENT_MAX_LENGTH, blank=False))
-    read("quote", lambda v: _text(v, max_length=QUOTE_MAX_LENGTH, blank=True), "")
-    read("hedge", lambda v: _choice(v, HEDGES), Claim.Hedge.STATED.value)
-    read("credibility", lambda v: _credibility(v, sheet=sheet), Claim.Credibility.CANNOT_BE_JUDGED.value)
     appearances = _read_appearances(raw, number=number, sheet=sheet, errors=errors)
     if errors:
         return errors
@@ -358,6 +374,8 @@ def _read_appearances(
     raw: Mapping[str, Any], *, number: int, sheet: bool, errors: list[RowError]
 ) -> list[AppearanceRow]:
     flat = {FLAT_APPEARANCE[name]: raw[name] for name in FLAT_APPEARANCE if _present(raw, name)}
+    if not flat and not _present(raw, "appearances"):
+        return []
     items: list[tuple[str, Any]]
     if _present(raw, "appearances"):
         if flat:
@@ -388,22 +406,23 @@ def _read_appearances(
             errors.append(RowError(number, prefix.rstrip("."), "invalid", "Each appearance is an object."))
             continue
         before = len(errors)
+        item = {name: value for name, value in item.items() if value is not None and value != ""}
         for name in item:
             if name not in APPEARANCE_FIELDS:
                 errors.append(RowError(number, prefix + str(name), "unknown_field", "Unknown field."))
         source_id = url = None
         try:
-            if _present(item, "source") == _present(item, "url"):
+            if ("source" in item) == ("url" in item):
                 raise _Refused("required", "Give the source's id (source) or its url, one of the two.")
-            if _present(item, "source"):
+            if "source" in item:
                 source_id = _id(item["source"], sheet=sheet)
                 for name in ("kind", "title"):
-                    if _present(item, name):
+                    if name in item:
                         errors.append(RowError(number, label(name), "invalid", "Only for a source given by url."))
             else:
                 text = _text(item["url"], max_length=URL_MAX_LENGTH, blank=False)
                 try:
-                    url = normalize_url(text)
+                    url = _normalized(text)
                 except InvalidURL as exc:
                     errors.append(RowError(number, label("url"), "invalid", str(exc)))
         except _Refused as refusal:
@@ -412,13 +431,13 @@ def _read_appearances(
         for name, choices, default in (("kind", SOURCE_KINDS, Source.Kind.OTHER.value),
                                        ("role", ROLES, ClaimSource.Role.REPORT.value)):  # fmt: skip
             try:
-                values[name] = _choice(item[name], choices) if _present(item, name) else default
+                values[name] = _choice(item[name], choices) if name in item else default
             except _Refused as refusal:
                 errors.append(RowError(number, label(name), refusal.code, refusal.message))
         for name, limit in (("title", TITLE_MAX_LENGTH), ("excerpt", EXCERPT_MAX_LENGTH),
                             ("locator", LOCATOR_MAX_LENGTH)):  # fmt: skip
             try:
-                values[name] = _text(item[name], max_length=limit, blank=True) if _present(item, name) else ""
+                values[name] = _text(item[name], max_length=limit, blank=True) if name in item else ""
             except _Refused as refusal:
                 errors.append(RowError(number, label(name), refusal.code, refusal.message))
         if len(errors) > before:
