@@ -341,7 +341,7 @@ class ContradictionAdmin(HistoryAdmin):
 @admin.register(ScanRun)
 class ScanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
-        "started_at",
+        "started",
         "status",
         "duration",
         "claims_scanned",
@@ -354,7 +354,19 @@ class ScanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["status"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [field.name for field in ScanRun._meta.fields] + ["duration"]
+        moments = {"started_at": "started", "finished_at": "finished"}  # worded as everywhere else
+        return [moments.get(field.name, field.name) for field in ScanRun._meta.fields] + ["duration"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description="Started", ordering="started_at")
+    def started(self, obj: ScanRun) -> str:
+        return format_moment(obj.started_at)
+
+    @admin.display(description="Finished")
+    def finished(self, obj: ScanRun) -> str:
+        return format_moment(obj.finished_at)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
