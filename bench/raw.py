@@ -3,7 +3,8 @@ same rows, read with psycopg2 and served with orjson, with no framework and no
 authentication. It runs inside the benchmark's gunicorn workers, next to the project.
 
 The SQL is written here on purpose, apart from the ORM's: it is the baseline, the least
-work that serves these documents. The documents themselves are built by the project's own
+work that serves these documents (or, for ``POST /raw/claims/``, that writes a create
+body's claim and appearance, with the same triggers firing). The documents themselves are built by the project's own
 functions (``claims.api.documents``, ``project.api.renderers.dumps``), so the two sides can
 only differ in how they get the rows; bench/api.py checks that they serve the same JSON.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -173,6 +175,69 @@ def raw_contradictions(environ: dict[str, Any], cursor: Any) -> dict[str, Any]:
     }
 
 
+# --- Creating a claim -----------------------------------------------------------------
+
+_writer: Any = None
+
+
+def _write_connection() -> Any:
+    """A connection of its own for the writes: one transaction per create, as the API's."""
+    global _writer
+    if _writer is None or _writer.closed:
+        _writer = psycopg2.connect(os.environ["DATABASE_URL"])
+        with _writer.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        _writer.commit()
+    return _writer
+
+
+# The row the API writes for bench/api.py's create body (the period is the day it was
+# said, credibility 6, unrated, new), its value type from its predicate, and the same
+# history context the API's middleware sets: the same triggers fire (history, change feed,
+# the status check).
+INSERT_CLAIM = """
+    SELECT set_config('pghistory.context_id', %(context)s, true),
+           set_config('pghistory.context_metadata', %(metadata)s, true);
+    INSERT INTO claims_claim (subject_id, predicate_id, value_type, object_entity_id, text_value, polarity,
+                              valid_from, valid_from_precision, valid_until, valid_until_precision, asserted_by_id,
+                              asserted_at, statement, quote, hedge, credibility, status, review_state,
+                              retraction_reason, created_at, updated_at)
+    SELECT %(subject)s, p.id, p.value_type, %(object_entity)s, '', 'affirms',
+           (%(asserted_at)s::timestamptz AT TIME ZONE 'UTC')::date, 'day',
+           (%(asserted_at)s::timestamptz AT TIME ZONE 'UTC')::date, 'day', %(asserted_by)s,
+           %(asserted_at)s, %(statement)s, '', %(hedge)s, 6, 'unrated', 'new', '', now(), now()
+    FROM claims_predicate p WHERE p.slug = %(predicate)s
+    RETURNING id
+"""
+INSERT_APPEARANCE = """
+    SELECT set_config('pghistory.context_id', %(context)s, true),
+           set_config('pghistory.context_metadata', %(metadata)s, true);
+    INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator)
+    VALUES (%(claim)s, %(source)s, %(role)s, %(excerpt)s, '')
+"""
+
+
+def raw_create(environ: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The least work that writes the claim of a create body and its appearance: no
+    validation, no lookups, one transaction of two INSERTs. Answers its id."""
+    body = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    context = {"context": str(uuid.uuid4()), "metadata": orjson.dumps({"url": environ["PATH_INFO"]}).decode()}
+    writer = _write_connection()
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute(INSERT_CLAIM, {**context, **body})
+            claim = cursor.fetchone()[0]
+            for appearance in body["appearances"]:
+                cursor.execute(
+                    INSERT_APPEARANCE, {**context, "claim": claim, "role": "report", "excerpt": "", **appearance}
+                )
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    return "201 Created", {"id": claim}
+
+
 ROUTES: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "/raw/status/": raw_status,
     "/raw/claims/": raw_claims,
@@ -181,6 +246,11 @@ ROUTES: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
 
 
 def raw_application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/raw/claims/":
+        status, document = raw_create(environ)
+        body = dumps(document)
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
     handler = ROUTES.get(environ["PATH_INFO"])
     if handler is None:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
