@@ -15,10 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from import_export import resources
-from import_export.admin import ExportMixin
+from import_export.admin import ImportExportMixin
 
 from claims import selectors, services
 from claims.admin.common import LIST_STATEMENT_CHARS, ask_reason, period_text
+from claims.admin.imports import ClaimSheetResource
 from claims.models import Claim, ClaimSource, Contradiction, Predicate
 from claims.models.expressions import PeriodPhrase
 from project.admin_history import HistoryAdmin, format_day, format_moment
@@ -107,9 +108,12 @@ class ClaimResource(resources.ModelResource):  # type: ignore[type-arg]
 
 
 @admin.register(Claim)
-class ClaimAdmin(ExportMixin, HistoryAdmin):
+class ClaimAdmin(ImportExportMixin, HistoryAdmin):  # type: ignore[misc]
     form = ClaimAdminForm
     resource_classes = [ClaimResource]
+    # Imported claims are recorded by their history (who, when, which import), not by one
+    # admin log entry each.
+    skip_admin_log = True
     inlines = [ClaimSourceInline]
     list_display = [
         "short_statement",
@@ -133,6 +137,16 @@ class ClaimAdmin(ExportMixin, HistoryAdmin):
         "asserted_at",
     ]
     date_hierarchy = "asserted_at"
+
+    def get_import_resource_classes(self, request: HttpRequest) -> list[type[Any]]:
+        # A sheet of claims goes through claims.ingest (all rows or none); the export's
+        # resource describes a stored claim, not a sheet's row.
+        return [ClaimSheetResource]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # As the bulk API: logging claims with their sources (journalists only read).
+        return bool(request.user.has_perms(["claims.add_claim", "claims.add_claimsource"]))
+
     search_fields = ["statement", "quote"]
     search_help_text = "Searches the statement and the verbatim quote."
     autocomplete_fields = ["subject", "predicate", "object_entity", "asserted_by"]

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from claims.ingest.formats import READERS, SHEET_FORMATS, BadLine, CountingReader, FileProblem, format_of
 from claims.ingest.resolve import Resolver
-from claims.ingest.rows import ClaimRow, RowError, read_row
+from claims.ingest.rows import ClaimRow, Key, RowError, read_row, row_names
 from claims.ingest.staging import Stage, claim_ids_reserve, row_digest
 from claims.models import ClaimImport
 
@@ -91,6 +91,7 @@ class _Batches:
         if ``stage_if_errors`` (so that later batches find the rows they repeat)."""
         rows: list[ClaimRow] = []
         errors: list[RowError] = []
+        names: list[tuple[int, str, Key]] = []  # of rows that did not read whole
         for number, raw in raw_rows:
             if isinstance(raw, BadLine):
                 errors.append(RowError(number, "row", "parse_error", raw.message))
@@ -98,9 +99,11 @@ class _Batches:
             read = read_row(raw, number=number, sheet=self.sheet)
             if isinstance(read, list):
                 errors.extend(read)
+                names.extend(row_names(raw, number=number, sheet=self.sheet, errors=read))
             else:
                 rows.append(read)
         errors.extend(self.resolver.resolve(rows))
+        errors.extend(self.resolver.name_errors(names))
         refused = {error.row for error in errors}
         first_of: dict[int, int] = {}
         clean: list[tuple[ClaimRow, int]] = []

@@ -194,6 +194,21 @@ class Resolver:
             errors.extend(self._appearance_errors(row))
         return errors
 
+    def name_errors(self, named: Sequence[tuple[int, str, Key]]) -> list[RowError]:
+        """The errors of names given on rows that could not be read whole (``(row, field,
+        key)``), so that a row's unknown place is reported with its other errors."""
+        entities = [key for _, field, key in named if field != "asserted_by"]
+        self._resolve(entities, self._entities, table="claims_entity", noun="entity")
+        self._resolve([key for _, field, key in named if field == "asserted_by"], self._parties,
+                      table="sources_party", noun="party")  # fmt: skip
+        errors = []
+        for number, field, key in named:
+            known = self._parties if field == "asserted_by" else self._entities
+            found = known[key.id if key.id is not None else key.name]
+            if found.id is None:
+                errors.append(RowError(number, field, found.code, found.message))
+        return errors
+
     def _appearance_errors(self, row: ClaimRow) -> list[RowError]:
         errors = []
         seen: set[tuple[int, str]] = set()

@@ -370,6 +370,23 @@ def read_row(raw: Any, *, number: int, sheet: bool) -> ClaimRow | list[RowError]
     )
 
 
+def row_names(raw: Any, *, number: int, sheet: bool, errors: list[RowError]) -> list[tuple[int, str, Key]]:
+    """The entity and party names of a row that did not read whole, those that read
+    cleanly, so that they can be resolved and reported with the row's other errors."""
+    if not isinstance(raw, Mapping):
+        return []
+    refused = {error.field for error in errors}
+    found = []
+    for name in ("subject", "object_entity", "asserted_by"):
+        if name in refused or not _present(raw, name):
+            continue
+        try:
+            found.append((number, name, _key(raw[name], sheet=sheet)))
+        except _Refused:
+            continue
+    return found
+
+
 def _read_appearances(
     raw: Mapping[str, Any], *, number: int, sheet: bool, errors: list[RowError]
 ) -> list[AppearanceRow]:
