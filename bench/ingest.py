@@ -63,22 +63,21 @@ def seed_vocabulary(url: str, *, places: int, parties: int) -> None:
 
     connection = psycopg2.connect(url)
     with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM claims_entity WHERE name LIKE 'Ingest place %%'")
-        if cursor.fetchone()[0] >= places:
-            return
         cursor.execute(
             """
             INSERT INTO claims_entity (kind, name, aliases, same_as, description, created_at, updated_at)
             SELECT 'place', 'Ingest place ' || g, ARRAY['Ingest village ' || g], '', '', now(), now()
             FROM generate_series(1, %s) g
+            WHERE NOT EXISTS (SELECT 1 FROM claims_entity WHERE name = 'Ingest place ' || g)
             """,
             [places],
         )
         cursor.execute(
             """
             INSERT INTO claims_entity (kind, name, aliases, same_as, description, created_at, updated_at)
-            VALUES ('organisation', 'Ingest side A forces', '{}', '', '', now(), now()),
-                   ('organisation', 'Ingest side B forces', '{}', '', '', now(), now())
+            SELECT 'organisation', side, '{}', '', '', now(), now()
+            FROM unnest(ARRAY['Ingest side A forces', 'Ingest side B forces']) side
+            WHERE NOT EXISTS (SELECT 1 FROM claims_entity WHERE name = side)
             """
         )
         cursor.execute(
@@ -86,6 +85,7 @@ def seed_vocabulary(url: str, *, places: int, parties: int) -> None:
             INSERT INTO sources_party (kind, name, aliases, reliability, same_as, description, created_at, updated_at)
             SELECT 'media', 'Ingest party ' || g, ARRAY['Ingest outlet ' || g], 'F', '', '', now(), now()
             FROM generate_series(1, %s) g
+            WHERE NOT EXISTS (SELECT 1 FROM sources_party WHERE name = 'Ingest party ' || g)
             """,
             [parties],
         )

@@ -196,3 +196,22 @@ def test_entities_named_by_a_bulk_row_are_never_created(world: World, analyst_cl
     before = Entity.objects.count()
     post(analyst_client, [row(world, 1, subject="Brand new place")])
     assert Entity.objects.count() == before
+
+
+def test_a_retried_bulk_request_with_an_idempotency_key_writes_nothing_twice(
+    world: World, analyst_client: APIClient
+) -> None:
+    rows = [row(world, n, statement=f"Retried claim {n}") for n in range(3)]
+    first = analyst_client.post(URL, rows, format="json", HTTP_IDEMPOTENCY_KEY="bulk-retry-1")
+    again = analyst_client.post(URL, rows, format="json", HTTP_IDEMPOTENCY_KEY="bulk-retry-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert Claim.objects.filter(statement__startswith="Retried claim").count() == 3
+
+
+def test_a_body_over_the_size_limit_is_a_413_before_it_is_read(world: World, analyst_client: APIClient) -> None:
+    before = counts()
+    response = analyst_client.generic("POST", URL, "[]", content_type="application/json", CONTENT_LENGTH="70000000")
+    assert response.status_code == 413
+    assert "over 64 MB" in response.json()["detail"]
+    assert counts() == before
