@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "claims",
     # After rest_framework_api_key: its admin.py unregisters that library's own key admin.
     "accounts",
+    "reader",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from project.api.schema_view import SchemaView
@@ -13,13 +12,14 @@ admin.site.index_title = "Claims, verdicts and contradictions"
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls", namespace="accounts")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("project.api.urls", namespace="api")),
+    # The journalists' reader, last: its home page is /, and it claims no other prefix above.
+    path("", include("reader.urls", namespace="reader")),
 ]
 
 # JSON errors, in the API's one shape, for what Django answers before a view runs under

@@ -1,0 +1,158 @@
+"""The geometry of the reader's two pictures, drawn server-side as SVG by the templates:
+a place's timeline of claims (one lane per side, a bar per claim over its period, the
+verdict marked at its end) and a party's track record (a bar per status). No JavaScript."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from claims.models import Claim, Rating, Status
+
+WIDTH = 900
+LABEL_WIDTH = 150
+ROW_HEIGHT = 14
+LANE_GAP = 12
+AXIS_HEIGHT = 28
+# Distinguishable colours with 3:1 contrast on white, one per side in turn.
+PALETTE = ["#1f5fa8", "#b8410a", "#2e7d32", "#6a3d9a", "#8a6d00", "#ad1457", "#00695c", "#4e342e"]
+FALSE = frozenset({Rating.FALSE, Rating.MOSTLY_FALSE})
+TRUE = frozenset({Rating.TRUE, Rating.MOSTLY_TRUE})
+
+
+@dataclass(frozen=True)
+class Bar:
+    claim: Claim
+    x: float
+    y: int
+    width: float
+    colour: str
+    mark: str  # "false", "true", "other" or "" (unrated)
+    label: str
+
+
+@dataclass(frozen=True)
+class Lane:
+    name: str
+    y: int
+    height: int
+    colour: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass
+class Timeline:
+    bars: list[Bar] = field(default_factory=list)
+    lanes: list[Lane] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    height: int = 0
+    width: int = WIDTH
+    label_width: int = LABEL_WIDTH
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+def _mark(status: str) -> str:
+    if status in FALSE:
+        return "false"
+    if status in TRUE:
+        return "true"
+    return "" if status == Status.UNRATED else "other"
+
+
+def _ticks(start: dt.date, end: dt.date, x_of: object) -> list[Tick]:
+    span = (end - start).days
+    ticks: list[Tick] = []
+    if span > 3 * 365:
+        for year in range(start.year + 1, end.year + 1):
+            ticks.append(Tick(x_of(dt.date(year, 1, 1)), str(year)))  # type: ignore[operator]
+    else:
+        step = 1 if span <= 200 else 3 if span <= 730 else 6
+        year, month = start.year, start.month
+        while True:
+            month += step
+            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+            day = dt.date(year, month, 1)
+            if day > end:
+                break
+            ticks.append(Tick(x_of(day), f"{day:%b} {day.year}"))  # type: ignore[operator]
+    return ticks[:14]
+
+
+def timeline(claims: list[Claim]) -> Timeline:
+    """Lay ``claims`` (annotated with ``side_name``) out by side and period. An open-ended
+    claim runs to the last day drawn."""
+    if not claims:
+        return Timeline()
+    starts = [c.valid_from for c in claims]
+    ends = [c.valid_until or c.valid_from for c in claims]
+    start = min(starts)
+    end = max(max(ends), max(starts))
+    end = max(end, start + dt.timedelta(days=1))
+    plot = WIDTH - LABEL_WIDTH - 10
+    days = (end - start).days + 1
+
+    def x_of(day: dt.date) -> float:
+        return round(LABEL_WIDTH + plot * (day - start).days / days, 1)
+
+    sides = sorted({str(getattr(c, "side_name", "") or "—") for c in claims})
+    colours = {side: PALETTE[i % len(PALETTE)] for i, side in enumerate(sides)}
+    result = Timeline(start=start, end=end)
+    y = AXIS_HEIGHT
+    for side in sides:
+        rows_end: list[dt.date] = []  # the last day taken in each row of the lane
+        placed: list[tuple[int, Claim]] = []
+        for claim in (c for c in claims if str(getattr(c, "side_name", "") or "—") == side):
+            last = claim.valid_until or end
+            row = next((i for i, taken in enumerate(rows_end) if taken < claim.valid_from), None)
+            if row is None:
+                rows_end.append(last)
+                row = len(rows_end) - 1
+            else:
+                rows_end[row] = last
+            placed.append((row, claim))
+        height = max(1, len(rows_end)) * ROW_HEIGHT
+        result.lanes.append(Lane(side, y, height, colours[side]))
+        for row, claim in placed:
+            x0 = x_of(claim.valid_from)
+            x1 = x_of((claim.valid_until or end) + dt.timedelta(days=1))
+            period = getattr(claim, "period_phrase", "")
+            label = f"{claim.asserted_by}: {claim.statement} ({period}; {claim.get_status_display()})"
+            result.bars.append(
+                Bar(claim, x0, y + row * ROW_HEIGHT + 2, max(3.0, x1 - x0), colours[side], _mark(claim.status), label)
+            )
+        y += height + LANE_GAP
+    result.height = y
+    result.ticks = _ticks(start, end, x_of)
+    return result
+
+
+@dataclass(frozen=True)
+class RecordBar:
+    label: str
+    count: int
+    y: int
+    width: float
+    colour: str
+    count_x: float
+
+
+RECORD_COLOURS = {"false": "#b71c1c", "true": "#2e7d32", "": "#616161", "other": "#8a6d00"}
+
+
+def record_bars(record: dict[str, int], *, width: int = 420) -> tuple[list[RecordBar], int]:
+    """A bar per verification status of the party's claims (``claims.selectors.party_record``)."""
+    rows = [(str(label), record.get(f"status_{value}", 0), _mark(value)) for value, label in Status.choices]
+    top = max([count for _, count, _ in rows] + [1])
+    bar_width = width - 200
+    bars = [
+        RecordBar(label, count, i * 22, bar, RECORD_COLOURS[mark], 126 + bar)
+        for i, (label, count, mark) in enumerate(rows)
+        for bar in [round(bar_width * count / top, 1)]
+    ]
+    return bars, len(bars) * 22

@@ -1,0 +1,295 @@
+"""The reader's reads: the search lists and what each page shows. Read only; built on the
+QuerySets and ``claims.selectors``. Every function here runs a fixed number of queries,
+whatever the number of rows it returns (tests/test_reader_queries.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery
+from django.db import models
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+
+from claims.models import (
+    Claim,
+    ClaimQuerySet,
+    ClaimSource,
+    Contradiction,
+    ContradictionQuerySet,
+    Entity,
+    Verdict,
+)
+from claims.models.expressions import Fold, FoldedNames, PeriodPhrase
+from reader.cursors import cursor_issue, cursor_read
+from reader.forms import CONTRADICTIONS, Filters
+from sources.models import Party, Source
+from sources.sql import PARTY_SIDE
+
+PAGE_SIZE = 25
+# Places a search box's words stand for: the best few entity matches (name or alias,
+# accent-insensitive, fuzzy), as Entity.objects.search ranks them.
+PLACES_PER_QUERY = 5
+
+
+def side_name(prefix: str = "") -> Subquery:
+    """The name of the side (top-most party, ``cw_party_side``) of the claim at ``prefix``."""
+    side_id = Func(OuterRef(f"{prefix}asserted_by_id"), function=PARTY_SIDE, output_field=models.BigIntegerField())
+    return Subquery(Party.objects.filter(pk=side_id).values("name")[:1])
+
+
+def _words(text: str) -> SearchQuery:
+    # Matches the generated search_vector column, so the GIN index claim_search_gin serves it.
+    return SearchQuery(text, search_type="websearch", config="english")
+
+
+def matching_places(text: str) -> QuerySet[Entity]:
+    return Entity.objects.search(text).select_related("part_of")
+
+
+def matching_parties(text: str) -> QuerySet[Party]:
+    """Parties whose name or an alias contains ``text``, accent- and case-insensitively."""
+    names = FoldedNames(F("name"), F("aliases"))
+    return Party.objects.annotate(_names=names).filter(_names__contains=Fold(Value(text.strip()))).order_by("name")
+
+
+def matching_sources(text: str) -> QuerySet[Source]:
+    """Sources whose title contains ``text`` (the trigram index source_title_trgm)."""
+    return Source.objects.filter(title__icontains=text.strip()).select_related("publisher").order_by("title", "id")
+
+
+# --- The two lists ----------------------------------------------------------------------
+
+CLAIM_RELATED = ("subject", "predicate", "object_entity", "asserted_by")
+
+
+def claims_matching(filters: Filters) -> ClaimQuerySet:
+    claims = Claim.objects.select_related(*CLAIM_RELATED).annotate(period_phrase=PeriodPhrase(), side_name=side_name())
+    if filters.q:
+        places = matching_places(filters.q).values("pk")[:PLACES_PER_QUERY]
+        claims = claims.filter(Q(search_vector=_words(filters.q)) | Q(subject__in=places))
+    if filters.place is not None:
+        claims = claims.about(filters.place)
+    if filters.party is not None:
+        claims = claims.filter(asserted_by=filters.party)
+    if filters.side is not None:
+        claims = claims.asserted_by_side(filters.side)
+    if filters.period is not None:
+        claims = claims.overlapping(filters.period)
+    if filters.kind:
+        flagged = Contradiction.objects.filter(Q(claim_a=OuterRef("pk")) | Q(claim_b=OuterRef("pk")), kind=filters.kind)
+        claims = claims.filter(Exists(flagged))
+    if filters.review:
+        claims = claims.filter(review_state=filters.review)
+    if filters.status:
+        claims = claims.filter(status=filters.status)
+    return claims
+
+
+def contradictions_matching(filters: Filters) -> ContradictionQuerySet:
+    related = [f"claim_{x}__{field}" for x in "ab" for field in CLAIM_RELATED]
+    flags = Contradiction.objects.select_related(*related).annotate(
+        side_a=side_name("claim_a__"),
+        side_b=side_name("claim_b__"),
+        period_a=PeriodPhrase("claim_a__"),
+        period_b=PeriodPhrase("claim_b__"),
+    )
+    if filters.q:
+        places = matching_places(filters.q).values("pk")[:PLACES_PER_QUERY]
+        words = _words(filters.q)
+        flags = flags.filter(
+            Q(claim_a__subject__in=places)
+            | Q(claim_b__subject__in=places)
+            | Q(claim_a__search_vector=words)
+            | Q(claim_b__search_vector=words)
+        )
+    if filters.place is not None:
+        flags = flags.about(filters.place)
+    if filters.party is not None:
+        flags = flags.filter(Q(claim_a__asserted_by=filters.party) | Q(claim_b__asserted_by=filters.party))
+    if filters.side is not None:
+        flags = flags.involving_side(filters.side)
+    if filters.period is not None:
+        flags = flags.overlapping(filters.period)
+    if filters.kind:
+        flags = flags.filter(kind=filters.kind)
+    if filters.review:
+        flags = flags.filter(state=filters.review)
+    if filters.status:
+        flags = flags.filter(Q(claim_a__status=filters.status) | Q(claim_b__status=filters.status))
+    return flags
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_cursor: str | None
+
+
+ORDER_FIELD = {CONTRADICTIONS: "detected_at", "claims": "asserted_at"}
+
+
+def keyset_page(queryset: QuerySet[Any], *, listing: str, cursor: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page, newest first: ``WHERE (field, id) < (cursor) ORDER BY field DESC, id DESC
+    LIMIT size + 1`` (the indexes claim_asserted_id and contradiction_detected_id). A cursor
+    the reader did not issue raises ``BadCursor``."""
+    field = ORDER_FIELD[listing]
+    queryset = queryset.order_by(f"-{field}", "-id")
+    if cursor:
+        moment, pk = cursor_read(cursor, listing=listing)
+        queryset = queryset.filter(Q(**{f"{field}__lte": moment}) & (Q(**{f"{field}__lt": moment}) | Q(id__lt=pk)))
+    rows = list(queryset[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if rows and more else None
+    next_cursor = cursor_issue(listing=listing, moment=getattr(last, field), pk=last.pk) if last else None
+    return Page(rows, next_cursor)
+
+
+# --- Detail pages -----------------------------------------------------------------------
+
+
+def claim_for_page(pk: int) -> Claim | None:
+    return (
+        Claim.objects.select_related(*CLAIM_RELATED, "subject__part_of")
+        .annotate(period_phrase=PeriodPhrase(), side_name=side_name())
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def contradiction_for_page(pk: int) -> Contradiction | None:
+    related = [f"claim_{x}__{field}" for x in "ab" for field in CLAIM_RELATED]
+    return (
+        Contradiction.objects.select_related(*related, "reviewed_by", "resolved_by_verdict")
+        .annotate(
+            side_a=side_name("claim_a__"),
+            side_b=side_name("claim_b__"),
+            period_a=PeriodPhrase("claim_a__"),
+            period_b=PeriodPhrase("claim_b__"),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def appearances_of(claim_ids: Iterable[int]) -> dict[int, list[ClaimSource]]:
+    """Each claim's appearances with their sources (and publishers), in the order linked."""
+    found: dict[int, list[ClaimSource]] = defaultdict(list)
+    links = ClaimSource.objects.filter(claim_id__in=list(claim_ids)).select_related("source__publisher")
+    for link in links.order_by("claim_id", "id"):
+        found[link.claim_id].append(link)
+    return found
+
+
+def verdicts_of(claim_ids: Iterable[int], *, as_of: dt.datetime | None = None) -> dict[int, list[Verdict]]:
+    """Each claim's verdicts, newest first (with ``as_of``, those recorded by then)."""
+    verdicts = Verdict.objects.filter(claim_id__in=list(claim_ids)).select_related("reviewer")
+    if as_of is not None:
+        verdicts = verdicts.as_of(as_of)
+    found: dict[int, list[Verdict]] = defaultdict(list)
+    for verdict in verdicts.order_by("claim_id", "-recorded_at", "-id"):
+        found[verdict.claim_id].append(verdict)
+    return found
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    at: dt.datetime
+    state: str
+    reason: str
+    who: str
+
+
+def review_history(contradiction: Contradiction) -> list[ReviewStep]:
+    """The flag's state over time, oldest first: each history event that moved its state
+    (or opened it), from the pghistory events. Two queries (events, then reviewers)."""
+    events = list(
+        apps.get_model("claims", "ContradictionEvent")
+        .objects.filter(pgh_obj_id=contradiction.pk)
+        .order_by("pgh_created_at", "pgh_id")
+        .values_list("pgh_created_at", "state", "state_reason", "reviewed_by_id")
+    )
+    users = dict(get_user_model().objects.filter(pk__in={e[3] for e in events if e[3]}).values_list("pk", "username"))
+    states = dict(Contradiction.State.choices)
+    steps: list[ReviewStep] = []
+    for at, state, reason, reviewer in events:
+        if steps and steps[-1].state == states.get(state, state) and steps[-1].reason == reason:
+            continue
+        steps.append(ReviewStep(at, str(states.get(state, state)), reason, users.get(reviewer, "the engine")))
+    return steps
+
+
+def contradictions_of_claim(claim_id: int) -> list[Contradiction]:
+    related = [f"claim_{x}__{field}" for x in "ab" for field in ("subject", "asserted_by")]
+    flags = Contradiction.objects.involving(claim_id).select_related(*related).order_by("-detected_at", "-id")
+    return list(flags[:100])
+
+
+def latest_published_verdict(claim_id: int) -> Verdict | None:
+    return (
+        Verdict.objects.published()
+        .filter(claim_id=claim_id)
+        .select_related("claim")
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+
+
+# --- Place and party pages ----------------------------------------------------------------
+
+TIMELINE_LIMIT = 400
+
+
+def place_timeline(place: Entity, *, predicate: str = "") -> tuple[list[Claim], bool]:
+    """The claims about the place and places within it, by period start, at most
+    ``TIMELINE_LIMIT`` (the latest); and whether there were more."""
+    claims = (
+        Claim.objects.about(place)
+        .select_related(*CLAIM_RELATED)
+        .annotate(side_name=side_name(), period_phrase=PeriodPhrase())
+    )
+    if predicate:
+        claims = claims.filter(predicate__slug=predicate)
+    rows = list(claims.order_by("-valid_from", "-id")[: TIMELINE_LIMIT + 1])
+    more = len(rows) > TIMELINE_LIMIT
+    rows = rows[:TIMELINE_LIMIT]
+    rows.reverse()
+    return rows, more
+
+
+def place_parts(place: Entity) -> list[Entity]:
+    return list(Entity.objects.filter(part_of=place).order_by("name")[:200])
+
+
+def place_ancestors(place: Entity) -> list[Entity]:
+    """The places the place is within, nearest first (one query per level, at most 8)."""
+    chain: list[Entity] = []
+    current = place
+    while current.part_of_id is not None and len(chain) < 8:
+        parent = Entity.objects.filter(pk=current.part_of_id).first()
+        if parent is None:
+            break
+        chain.append(parent)
+        current = parent
+    return chain
+
+
+def party_claims(party: Party, *, include_side: bool, limit: int = PAGE_SIZE) -> list[Claim]:
+    claims = Claim.objects.asserted_by_side(party) if include_side else Claim.objects.filter(asserted_by=party)
+    claims = claims.select_related(*CLAIM_RELATED).annotate(period_phrase=PeriodPhrase())
+    return list(claims.order_by("-asserted_at", "-id")[:limit])
+
+
+def party_members(party: Party) -> list[Party]:
+    return list(Party.objects.filter(parent=party).order_by("name")[:200])
+
+
+def first_of(queryset: QuerySet[Any], limit: int = PAGE_SIZE) -> tuple[list[Any], bool]:
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
