@@ -137,6 +137,26 @@ def test_a_period_ending_before_it_starts_is_a_field_error_of_the_service_too(wo
     assert not Claim.objects.filter(statement="Backwards").exists()
 
 
+def waits_for_a_lock(timeout: float = 60) -> bool:
+    """Whether a session of the test database comes to wait for a lock within ``timeout``."""
+    watcher = psycopg2.connect(database_url(connection.settings_dict))
+    watcher.autocommit = True
+    deadline = time.monotonic() + timeout
+    try:
+        with watcher.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    return True
+                time.sleep(0.05)
+        return False
+    finally:
+        watcher.close()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("idempotency_key", [None, "deleted-meanwhile"])
 def test_a_row_deleted_while_the_claim_is_written_is_a_400_naming_the_field(
@@ -162,7 +182,9 @@ def test_a_row_deleted_while_the_claim_is_written_is_a_400_naming_the_field(
 
     thread = threading.Thread(target=create)
     thread.start()
-    time.sleep(1.0)  # the create reads the entity (not yet deleted for it), then waits at its commit
+    # The create reads the entity (not yet deleted for it), writes, then waits at its commit
+    # for the deleting transaction's row lock: let that one commit once the create waits.
+    assert waits_for_a_lock(), "the create never waited for the deleted row at its commit"
     deleting.commit()
     deleting.close()
     thread.join(timeout=60)
