@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from claims import selectors as claim_selectors
 from claims.api.claimreview import claim_review
-from claims.models import Claim, Contradiction, Entity, Predicate
+from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate
 from reader import charts, export
 from reader import selectors as reader_selectors
 from reader.cursors import BadCursor
@@ -194,7 +195,9 @@ def _claim_review(request: HttpRequest, claim_id: int) -> dict[str, Any] | None:
     if verdict is None:
         return None
     claim = (
-        Claim.objects.select_related("asserted_by").prefetch_related("appearances__source__publisher").get(pk=claim_id)
+        Claim.objects.select_related("asserted_by")
+        .prefetch_related(Prefetch("appearances", ClaimSource.objects.select_related("source__publisher")))
+        .get(pk=claim_id)
     )
     url = request.build_absolute_uri(reverse("reader:claim", args=[claim_id]))
     return claim_review(claim=claim, verdict=verdict, url=url)
