@@ -14,7 +14,9 @@ A URL is normalised as sources are stored. A URL of no known source becomes an u
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from django.db import models
@@ -81,6 +83,30 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# Rows loaded ahead for the body being read (``rows_loaded_together``), by (model, id).
+_loaded: ContextVar[Mapping[tuple[type[models.Model], int], models.Model] | None] = ContextVar(
+    "natural_key_rows", default=None
+)
+
+
+@contextlib.contextmanager
+def rows_loaded_together(model: type[models.Model], values: Iterable[Any]) -> Iterator[None]:
+    """Within the block, the ``NaturalKeyField``s of ``model`` given one of the ids among
+    ``values`` take its row from one query made here, not one each (a claim's subject and
+    its value are both entities). An id of no row is looked up again by its field, which
+    reports it."""
+    ids = {value for value in values if _is_id(value) and 1 <= value <= MAX_ID}
+    if len(ids) < 2:
+        yield  # nothing to share
+        return
+    found = instances_where(model._default_manager.all(), ["pk"], [ids])
+    token = _loaded.set({**(_loaded.get() or {}), **{(model, row.pk): row for row in found}})
+    try:
+        yield
+    finally:
+        _loaded.reset(token)
+
+
 class NaturalKeyField(serializers.Field):  # type: ignore[type-arg]
     """An object given by its id (a whole number) or by its name or an alias (a string).
 
@@ -103,7 +129,9 @@ class NaturalKeyField(serializers.Field):  # type: ignore[type-arg]
         if _is_id(data):
             if not 1 <= data <= MAX_ID:
                 self.fail("does_not_exist", pk_value=data)
-            found = instance_where(self.model._default_manager.all(), "pk", data)
+            found = (_loaded.get() or {}).get((self.model, data)) or instance_where(
+                self.model._default_manager.all(), "pk", data
+            )
             if found is None:
                 self.fail("does_not_exist", pk_value=data)
             return found  # type: ignore[return-value]

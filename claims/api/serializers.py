@@ -7,13 +7,14 @@ serializers parse and check input, then hand it to ``claims.services``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.api.natural_keys import EntityKeyField, PartyKeyField, appearance_sources_resolve
+from claims.api.natural_keys import EntityKeyField, PartyKeyField, appearance_sources_resolve, rows_loaded_together
 from claims.models import (
     EXCERPT_MAX_LENGTH,
     QUOTE_MAX_LENGTH,
@@ -259,6 +260,12 @@ class ClaimFieldsInput(InputSerializer):
     quote = StrictCharField(allow_blank=True, required=False, max_length=QUOTE_MAX_LENGTH)
     hedge = StrictChoiceField(choices=Claim.Hedge.choices, required=False)
     credibility = StrictChoiceField(choices=Claim.Credibility.choices, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # The subject and the value, both entities, given by id: one query for the two.
+        given = (data.get("subject"), data.get("object_entity")) if isinstance(data, Mapping) else ()
+        with rows_loaded_together(Entity, given):
+            return super().to_internal_value(data)
 
     def check_period_and_quantity(self, attrs: dict[str, Any], current: Claim | None = None) -> None:
         """Field-named errors for the rules the database also keeps (so a client learns

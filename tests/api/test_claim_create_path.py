@@ -1,7 +1,7 @@
 """The fast single-claim write path (POST /api/v1/claims/, issue 9 "Fast single writes").
 
-A create resolves its body in a query per named row (subject, predicate, value, party,
-and one for all its sources), writes the claim and its appearances in one INSERT each,
+A create resolves its body in a query per kind of row it names (the subject and the
+value together, the predicate, the party, and all its sources in one), writes the claim and its appearances in one INSERT each,
 leaves the CHECK constraints to the database (a violation is still a 400 naming the
 field), and builds the 201 document from what it wrote: its queries do not grow with the
 number of appearances, and the document is the one a GET then reads.
@@ -30,10 +30,10 @@ from tests import factories
 from tests.api.conftest import World, claim_payload, error_fields
 
 LIST = "/api/v1/claims/"
-# 5 to resolve the body (subject, predicate, value, party, the sources), the transaction
-# (a savepoint here, inside the test's transaction) around the two INSERTs, then the
-# document's two (the party's side, the appearances).
-CREATE_QUERIES = 11
+# 4 to resolve the body (subject and value together, predicate, party, the sources), the
+# transaction (a savepoint here, inside the test's transaction) around the two INSERTs,
+# then the document's two (the party's side, the appearances).
+CREATE_QUERIES = 10
 
 
 def detail(pk: int) -> str:
