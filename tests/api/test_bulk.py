@@ -40,6 +40,15 @@ def post(client: APIClient, rows: Any, *, ndjson: bool = False) -> Any:
     return client.post(URL, rows, format="json")
 
 
+def row_errors(response: Any) -> set[tuple[int, str, str]]:
+    """(row, field, code) of each error: the API names a field by its row, "4.subject"."""
+    found = set()
+    for error in response.json()["errors"]:
+        row, field = error["field"].split(".", 1)
+        found.add((int(row), field, error["code"]))
+    return found
+
+
 def counts() -> tuple[int, int, int, int, int]:
     return (
         Claim.objects.count(), ClaimSource.objects.count(), Source.objects.count(), ClaimChange.objects.count(),
@@ -93,8 +102,7 @@ def test_one_bad_row_refuses_them_all_naming_each_row_and_field(world: World, an
     response = post(analyst_client, rows)
     assert response.status_code == 400
     body = response.json()
-    found = {(e["row"], e["field"], e["code"]) for e in body["errors"]}
-    assert found == {
+    assert row_errors(response) == {
         (2, "subject", "unknown_name"),
         (3, "asserted_at", "naive_datetime"),
         (4, "quantity_best", "invalid"),
@@ -112,7 +120,7 @@ def test_an_ambiguous_name_lists_the_candidates_with_their_ids(world: World, ana
     response = post(analyst_client, [row(world, 1, object_entity="hadrut")])
     assert response.status_code == 400
     [error] = response.json()["errors"]
-    assert (error["row"], error["field"], error["code"]) == (1, "object_entity", "ambiguous_name")
+    assert (error["field"], error["code"]) == ("1.object_entity", "ambiguous_name")
     assert f"id {world.hadrut.pk}" in error["message"] and f"id {other.pk}" in error["message"]
 
 
@@ -134,7 +142,7 @@ def test_malformed_rows_are_errors_not_500s(world: World, analyst_client: APICli
     ]
     response = post(analyst_client, bad)
     assert response.status_code == 400
-    found = {(e["row"], e["field"]) for e in response.json()["errors"]}
+    found = {(row, field) for row, field, _ in row_errors(response)}
     assert found == {(1, "row"), (2, "credibility"), (3, "statement"), (4, "valid_until"), (5, "unknown"),
                      (6, "statement"), (7, "valid_until")}  # fmt: skip
     lines = post(analyst_client, [row(world, 1)], ndjson=True).status_code
@@ -215,3 +223,21 @@ def test_a_body_over_the_size_limit_is_a_413_before_it_is_read(world: World, ana
     assert response.status_code == 413
     assert "over 64 MB" in response.json()["detail"]
     assert counts() == before
+
+
+def test_a_batch_naming_hundreds_of_places_resolves_them_as_one_name_does(
+    world: World, analyst_client: APIClient
+) -> None:
+    places = [factories.EntityFactory(name=f"Village {n}", kind="place", aliases=[f"Kənd {n}"]) for n in range(250)]
+    twin = factories.EntityFactory(name="Kend 7", kind="organisation")  # folds as place 7's alias
+    rows = [row(world, n, subject=f"kend {n}", statement=f"Many names {n}") for n in range(250)]
+    refused = post(analyst_client, rows)
+    assert refused.status_code == 400
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["code"]) == ("8.subject", "ambiguous_name")
+    assert f"id {places[7].pk}" in error["message"] and f"id {twin.pk}" in error["message"]
+    rows[7]["subject"] = places[7].pk
+    response = post(analyst_client, rows)
+    assert response.status_code == 201, response.json()
+    created = Claim.objects.filter(pk__in=response.json()["claims"]).order_by("pk")
+    assert [claim.subject_id for claim in created] == [place.pk for place in places]

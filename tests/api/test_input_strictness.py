@@ -22,7 +22,7 @@ NAIVE = "2020-10-20T10:00:00"
 
 
 OPERATIONS = (
-    "claims_create", "claims_update", "claims_partial_update", "claims_retract", "status_lookup_bulk",
+    "claims_create", "claims_bulk_create", "claims_update", "claims_partial_update", "claims_retract", "status_lookup_bulk",
     "verdicts_create", "contradictions_confirm", "contradictions_dismiss", "keys_create",
     "entities_create", "entities_update", "entities_partial_update",
     "parties_create", "parties_update", "parties_partial_update",
@@ -41,9 +41,20 @@ def body_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
             operation = item.get(method)
             if operation is None or "requestBody" not in operation:
                 continue
-            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            # A bulk write takes an array of bodies: walk the body of one item.
+            ref = body["items"]["$ref"] if body.get("type") == "array" else body["$ref"]
             found[operation["operationId"]] = (method, path, components[ref.rsplit("/", 1)[1]])
     return found
+
+
+# Writes whose body is an array of bodies; the API names a field of one by its row: "1.name".
+ARRAY_BODIES = frozenset({"claims_bulk_create"})
+
+
+def field_of(operation_id: str, name: str) -> str:
+    """How an error names the body's field ``name``."""
+    return f"1.{name}" if operation_id in ARRAY_BODIES else name
 
 
 def valid_body(w: World, operation_id: str) -> dict[str, Any]:
@@ -51,6 +62,7 @@ def valid_body(w: World, operation_id: str) -> dict[str, Any]:
     create = claim_payload(w)
     return {
         "claims_create": create,
+        "claims_bulk_create": claim_payload(w, statement="Azerbaijani forces hold Aghband, in bulk"),
         "claims_update": {name: value for name, value in create.items() if name != "appearances"},
         "claims_partial_update": {
             "statement": "Azerbaijani forces hold Aghband",
@@ -86,7 +98,8 @@ def send(client: APIClient, w: World, operation_id: str, body: dict[str, Any]) -
     headers = {}
     if method in ("put", "patch"):
         headers["HTTP_IF_MATCH"] = client.get(url)["ETag"]
-    return getattr(client, method)(url, body, format="json", **headers)
+    data: Any = [body] if operation_id in ARRAY_BODIES else body
+    return getattr(client, method)(url, data, format="json", **headers)
 
 
 def test_every_write_operation_with_a_body_is_walked() -> None:
@@ -107,8 +120,8 @@ def test_it_rejects_an_unknown_field_in_every_write_body(
     body = {**valid_body(world, operation_id), "asserted_on": "2020-10-20T10:00:00Z"}
     response = send(analyst_client, world, operation_id, body)
     assert response.status_code == 400, response.content
-    assert error_fields(response) == {"asserted_on": ["unknown_field"]}
-    assert response.json()["detail"].startswith("asserted_on: ")
+    assert error_fields(response) == {field_of(operation_id, "asserted_on"): ["unknown_field"]}
+    assert response.json()["detail"].startswith(f"{field_of(operation_id, 'asserted_on')}: ")
     assert Claim.objects.count() == len(world.claims)  # nothing was written
 
 
@@ -131,7 +144,7 @@ def test_it_rejects_a_date_time_without_a_time_zone_in_every_write_body(
         body = {**valid_body(world, operation_id), name: NAIVE}
         response = send(analyst_client, world, operation_id, body)
         assert response.status_code == 400, (name, response.content)
-        assert error_fields(response) == {name: ["naive_datetime"]}, name
+        assert error_fields(response) == {field_of(operation_id, name): ["naive_datetime"]}, name
 
 
 def test_the_date_time_walk_covers_the_date_times_of_the_bodies() -> None:

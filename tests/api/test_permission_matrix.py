@@ -21,7 +21,7 @@ A, J, C, N = "analyst", "journalist", "consumer", "norole"
 READERS = {A, J, C}
 # operationId -> the roles allowed to call it
 ALLOWED: dict[str, set[str]] = {
-    "claims_list": READERS, "claims_create": {A}, "claims_retrieve": READERS, "claims_update": {A},
+    "claims_list": READERS, "claims_create": {A}, "claims_bulk_create": {A}, "claims_retrieve": READERS, "claims_update": {A},
     "claims_partial_update": {A}, "claims_retract": {A}, "claims_status": READERS, "claims_claim_review": READERS,
     "status_lookup": READERS, "status_lookup_bulk": READERS, "changes_list": READERS,
     "verdicts_list": READERS, "verdicts_create": {A}, "verdicts_retrieve": READERS, "verdicts_publish": {A},
@@ -85,6 +85,7 @@ def url_for(path: str, world: World, role: str, clients: dict[str, Any]) -> str:
 
 BODIES = {
     "claims_create": lambda w: claim_payload(w),
+    "claims_bulk_create": lambda w: [claim_payload(w, statement="A claim in bulk")],
     "claims_update": lambda w: claim_payload(w, appearances=None),
     "claims_partial_update": lambda w: {"quote": "changed"},
     "claims_retract": lambda w: {"reason": "test"},

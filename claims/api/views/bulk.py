@@ -13,7 +13,6 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from claims.api.serializers import ClaimCreateInput
 from claims.ingest import BULK_MAX_ROWS, BulkRefused, claims_bulk_create
 from claims.ingest.formats import BadLine
 from project.api.errors import ErrorSerializer, error_body
@@ -46,17 +45,6 @@ class NDJSONParser(BaseParser):
         return rows
 
 
-class BulkErrorItemSerializer(serializers.Serializer[Any]):
-    row = serializers.IntegerField(help_text="The claim at fault: its place in the array, or its line, from 1.")
-    field = serializers.CharField(help_text='The field at fault ("row" for the row as a whole).')
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class BulkErrorSerializer(ErrorSerializer):
-    errors = BulkErrorItemSerializer(many=True)  # type: ignore[assignment]
-
-
 class BulkCreatedDocument(serializers.Serializer[Any]):
     import_id = serializers.IntegerField(help_text="The record of this import (its claims' history names it).")
     created = serializers.IntegerField(help_text="How many claims were created.")
@@ -83,20 +71,21 @@ class ClaimBulkView(APIView):
         operation_id="claims_bulk_create",
         tags=["claims"],
         request={
+            # The claims' own component, as POST /api/v1/claims/ declares it.
             "application/json": {
-                "type": "array", "items": ClaimCreateInput, "maxItems": BULK_MAX_ROWS,
-                "description": "Claims, each as POST /api/v1/claims/ takes one.",
+                "type": "array", "minItems": 1, "maxItems": BULK_MAX_ROWS,
+                "items": {"$ref": "#/components/schemas/ClaimCreateInputRequest"},
             },
             "application/x-ndjson": {"type": "string", "description": "One claim (a JSON object) per line."},
         },
-        responses={201: BulkCreatedDocument, 400: BulkErrorSerializer, 413: ErrorSerializer},
+        responses={201: BulkCreatedDocument, 400: ErrorSerializer, 413: ErrorSerializer},
         examples=[OpenApiExample("One claim", value=EXAMPLE, request_only=True)],
     )  # fmt: skip
     def post(self, request: Request) -> Response:
         """Log up to 10,000 claims (analysts): a JSON array or NDJSON, each claim as
         ``POST /api/v1/claims/`` takes one (names or ids, sources by id or URL). Every row is
-        checked first; if any is wrong, nothing is written and the 400 lists every error
-        with its row and field. The contradiction check of the batch runs after commit."""
+        checked first; if any is wrong, nothing is written and the 400 lists every error,
+        its field named by its row from 1 (the array's item, or the line): ``4.subject``. The contradiction check of the batch runs after commit."""
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > BULK_MAX_BYTES:
             body = error_body(
@@ -115,12 +104,16 @@ class ClaimBulkView(APIView):
         try:
             written = claims_bulk_create(rows, created_by=request.user)  # type: ignore[arg-type]
         except BulkRefused as refused:
-            errors = [error.__dict__ for error in refused.errors]
+            # The API's one error shape; each field is named by its row, from 1 (the item of
+            # the array, or the line): "4.subject".
+            errors = [
+                {"field": f"{error.row}.{error.field}", "code": error.code, "message": error.message}
+                for error in refused.errors
+            ]
             bad = len({error.row for error in refused.errors})
-            summary = "; ".join(str(error) for error in refused.errors[:3])
-            detail = f"{bad:,} of {len(rows):,} claims are refused, so none was written: {summary}"
-            if len(refused.errors) > 3:
-                detail += f" (and {len(refused.errors) - 3:,} more)"
+            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+            more = f" (and {len(errors) - 3:,} more)" if len(errors) > 3 else ""
+            detail = f"{summary}{more}. {bad:,} of {len(rows):,} claims are refused, so none was written."
             return Response(error_body(status_code=400, code="invalid", detail=detail, errors=errors), status=400)
         document = {
             "import_id": written.import_id,
