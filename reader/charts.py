@@ -128,7 +128,11 @@ def timeline(claims: list[Claim]) -> Timeline:
             )
         y += height + LANE_GAP
     result.height = y
-    result.ticks = _ticks(start, end, x_of)
+    # Name the ends too, so a short span (no month starts inside it) still reads.
+    result.ticks = _ticks(start, end, x_of) or [
+        Tick(x_of(start), f"{start.day} {start:%b} {start.year}"),
+        Tick(x_of(end), f"{end.day} {end:%b} {end.year}"),
+    ]
     return result
 
 

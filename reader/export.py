@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,10 @@ from django.urls import reverse
 
 from claims.models import Claim, Contradiction
 from reader.forms import CLAIMS, Filters
-from reader.selectors import ORDER_FIELD, claims_matching, contradictions_matching
+from reader.selectors import CLAIM_RELATED, ORDER_FIELD, claims_matching, complete, contradictions_matching
 
 EXPORT_LIMIT = 100_000
+CHUNK = 2000
 
 CLAIM_COLUMNS = [
     "id", "asserted_at", "party", "side", "subject", "proposition", "statement", "quote", "period",
@@ -75,10 +77,16 @@ def rows(filters: Filters, base: str) -> tuple[list[str], Iterator[dict[str, Any
     """The columns and the rows of the list ``filters`` select, newest first."""
     field = ORDER_FIELD[filters.show]
     if filters.show == CLAIMS:
-        claims = claims_matching(filters).order_by(f"-{field}", "-id")[:EXPORT_LIMIT]
-        return CLAIM_COLUMNS, (claim_row(c, base) for c in claims.iterator(chunk_size=2000))
+        claims = claims_matching(filters, related=CLAIM_RELATED).order_by(f"-{field}", "-id")[:EXPORT_LIMIT]
+        return CLAIM_COLUMNS, (claim_row(c, base) for c in _named(claims.iterator(chunk_size=CHUNK)))
     flags = contradictions_matching(filters).order_by(f"-{field}", "-id")[:EXPORT_LIMIT]
-    return CONTRADICTION_COLUMNS, (contradiction_row(f, base) for f in flags.iterator(chunk_size=2000))
+    return CONTRADICTION_COLUMNS, (contradiction_row(f, base) for f in _named(flags.iterator(chunk_size=CHUNK)))
+
+
+def _named(items: Iterator[Any]) -> Iterator[Any]:
+    """``items`` with their sides named, a query per chunk of rows."""
+    while chunk := list(itertools.islice(items, CHUNK)):
+        yield from complete(chunk)
 
 
 def csv_chunks(columns: list[str], items: Iterator[dict[str, Any]]) -> Iterator[str]:

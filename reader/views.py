@@ -113,6 +113,8 @@ def search(request: HttpRequest) -> HttpResponse:
             CLAIMS: _with(query, show=CLAIMS, cursor="", review="", kind=""),
         },
         place_query=_with(query, place="", cursor=""),
+        # A place chosen from the matches stands for the words that found it.
+        in_place_query=_with(query, q="", place="", cursor="", show=CONTRADICTIONS),
     )
     return render(request, "reader/search.html", context, status=400 if errors else 200)
 

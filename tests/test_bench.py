@@ -127,3 +127,14 @@ def test_the_ingest_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_d
         r"^peak RSS: \d+ MB at 30 rows, \d+ MB at 300 rows",
     ):
         assert re.search(figure, output, re.M), output
+
+
+def test_the_reader_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_database: str) -> None:
+    output = run_bench("reader.py", "--database", bench_database, "--claims", "200", "--requests", "3", "--warmup", "1")
+
+    for page_type in (
+        r"search: home \(latest contradictions\)", r"search: a place by name", r"contradiction", r"claim as of a day",
+        r"place \(timeline\)", r"party \(track record\)", r"export CSV: a place's contradictions",
+    ):  # fmt: skip
+        # median and p95 in milliseconds
+        assert re.search(rf"^{page_type}\s+[\d.]+\s+[\d.]+", output, re.M), output
