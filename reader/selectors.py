@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 
 from claims.models import (
     Claim,
@@ -137,17 +138,11 @@ def contradictions_matching(filters: Filters) -> ContradictionQuerySet:
     flags = Contradiction.objects.all()
     if filters.q:
         places = matching_places(filters.q).values("pk")[:PLACES_PER_QUERY]
-        words = _words(filters.q)
-        flags = flags.filter(
-            Q(claim_a__subject__in=places)
-            | Q(claim_b__subject__in=places)
-            | Q(claim_a__search_vector=words)
-            | Q(claim_b__search_vector=words)
-        )
+        flags = _involving_any(flags, Claim.objects.filter(Q(subject__in=places) | Q(search_vector=_words(filters.q))))
     if filters.place is not None:
-        flags = flags.about(filters.place)
+        flags = _involving_any(flags, Claim.objects.about(filters.place))
     if filters.party is not None:
-        flags = flags.filter(Q(claim_a__asserted_by=filters.party) | Q(claim_b__asserted_by=filters.party))
+        flags = _involving_any(flags, Claim.objects.filter(asserted_by=filters.party))
     if filters.side is not None:
         flags = flags.involving_side(filters.side)
     if filters.period is not None:
@@ -159,6 +154,31 @@ def contradictions_matching(filters: Filters) -> ContradictionQuerySet:
     if filters.status:
         flags = flags.filter(Q(claim_a__status=filters.status) | Q(claim_b__status=filters.status))
     return flags
+
+
+# Up to this many claims, a flag filter reads their ids first (see ``_involving_any``).
+CLAIM_IDS_CAP = 5000
+
+
+def _involving_any(flags: ContradictionQuerySet, claims: ClaimQuerySet) -> ContradictionQuerySet:
+    """Flags either of whose claims is among ``claims``.
+
+    When those claims are few (a place's, a district's: hundreds), their ids are read first
+    (one query) and the flags are found through the indexes on claim_a and claim_b. Joining
+    the claims into the flags' query instead walks the flags newest first and reads most of
+    them before it finds a page of rare matches. Many claims: a semi-join.
+    """
+    ids = list(claims.order_by().values_list("pk", flat=True)[: CLAIM_IDS_CAP + 1])
+    if len(ids) > CLAIM_IDS_CAP:
+        wanted = claims.order_by().values("pk")
+        return flags.filter(Q(claim_a__in=wanted) | Q(claim_b__in=wanted))
+    table = Contradiction._meta.db_table
+    among = RawSQL(  # noqa: S611 - fixed column names; the ids are a parameter
+        f'"{table}"."claim_a_id" = ANY(%s) OR "{table}"."claim_b_id" = ANY(%s)',
+        [ids, ids],
+        output_field=models.BooleanField(),
+    )
+    return flags.filter(among)
 
 
 @dataclass(frozen=True)
