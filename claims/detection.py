@@ -62,8 +62,18 @@ from django.utils import timezone
 
 from claims.models import Contradiction, Rating, ScanRun, Verdict
 from claims.models.contradiction import states_sql
+from claims.rules import (
+    CONTAINMENT_DOUBT,
+    by_kind_sql,
+    claim_doubt_sql,
+    confidence_label_sql,
+    confidence_sql,
+    contained_kind_sql,
+    doubt_reasons_sql,
+    kind_sql,
+    own_statement_sql,
+)
 from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
-from claims.rules import by_kind_sql, kind_sql
 from sources.sql import PARTY_SIDE
 
 logger = logging.getLogger(__name__)
@@ -90,10 +100,8 @@ GROUP_LOCK_CLASS = 0x6377  # pg_advisory_xact_lock(GROUP_LOCK_CLASS, hashtext('s
 
 _KIND = kind_sql()
 
-# The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
-# it to one claim's pairs; the full scan uses ``true``.
-PAIRS = f"""
-SELECT a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
+# What a found pair's flag depends on, over the pair ``a``, ``b`` and its kind ``k``.
+_PAIR_COLUMNS = f"""a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
        a.asserted_by_id AS party_a_id, b.asserted_by_id AS party_b_id,
        CASE WHEN a.status = '{SETTLING_RATING}' AND b.status = '{SETTLING_RATING}'
                 THEN least(a.current_verdict_id, b.current_verdict_id)
@@ -101,7 +109,14 @@ SELECT a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
             WHEN b.status = '{SETTLING_RATING}' THEN b.current_verdict_id END AS settled_by_id,
        CASE WHEN a.status = '{ALERT_RATING}' AND b.status = '{ALERT_RATING}'
             THEN greatest(a.current_verdict_id, b.current_verdict_id) END AS alert_by_id,
-       greatest(a.updated_at, b.updated_at) AS claims_changed_at
+       greatest(a.updated_at, b.updated_at) AS claims_changed_at,
+       a.hedge AS hedge_a, b.hedge AS hedge_b, a.credibility AS credibility_a, b.credibility AS credibility_b"""
+
+# The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
+# it to one claim's pairs; the full scan uses ``true``. ``whole_is_a`` is NULL: both claims
+# are about the same subject (see CONTAINED_PAIRS).
+PAIRS = f"""
+SELECT {_PAIR_COLUMNS}, NULL::boolean AS whole_is_a
 FROM claims_claim a
 JOIN claims_claim b
     ON b.subject_id = a.subject_id AND b.predicate_id = a.predicate_id
@@ -110,6 +125,67 @@ JOIN claims_predicate p ON p.id = a.predicate_id
 CROSS JOIN LATERAL (SELECT {_KIND} AS kind) k
 WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL AND k.kind IS NOT NULL AND {{scope}}
 """  # noqa: S608 - constant fragments
+
+# Containment: a claim about a place against a claim about a place within it (``part_of``,
+# at any depth), for a predicate that spreads to the parts (``Predicate.spreads_to_parts``)
+# and overlapping periods, under the rules that spread (``claims.rules``). ``{candidates}``
+# gives (x_id, y_id, x_whole): claim x, claim y about a place within x's subject (x_whole)
+# or containing it, same predicate, overlapping periods. ``whole_is_a`` says which claim
+# of the stored pair (lower id first) is about the whole.
+CONTAINED_PAIRS = f"""
+SELECT {_PAIR_COLUMNS}, c.whole_is_a
+FROM (
+    SELECT DISTINCT least(cand.x_id, cand.y_id) AS a_id, greatest(cand.x_id, cand.y_id) AS b_id,
+           cand.x_whole = (cand.x_id < cand.y_id) AS whole_is_a
+    FROM ({{candidates}}) cand
+) c
+JOIN claims_claim a ON a.id = c.a_id
+JOIN claims_claim b ON b.id = c.b_id
+JOIN claims_predicate p ON p.id = a.predicate_id
+CROSS JOIN LATERAL (SELECT {contained_kind_sql()} AS kind) k
+WHERE a.retracted_at IS NULL AND b.retracted_at IS NULL AND k.kind IS NOT NULL
+"""  # noqa: S608 - constant fragments
+
+# The candidates of the claims ``{scope}`` selects (as ``x``): through the entity functions
+# of migration 0018, which walk part_of from the claim's subject by its index, so the cost
+# follows the claim's places and candidates, not the table.
+CLAIM_CONTAINMENT = """
+SELECT x.id AS x_id, y.id AS y_id, r.x_whole
+FROM claims_claim x
+JOIN claims_predicate px ON px.id = x.predicate_id AND px.spreads_to_parts
+CROSS JOIN LATERAL (
+    SELECT entity_id, true AS x_whole FROM cw_entity_parts(x.subject_id)
+    UNION ALL
+    SELECT entity_id, false FROM cw_entity_wholes(x.subject_id)
+) r
+JOIN claims_claim y
+    ON y.subject_id = r.entity_id AND y.predicate_id = x.predicate_id AND y.period && x.period
+WHERE x.retracted_at IS NULL AND y.retracted_at IS NULL AND {scope}
+"""  # noqa: S608 - constant fragments
+
+# Every candidate (the full scan), set-based: every (whole, part) pair of places from one
+# recursive walk of part_of, joined with the claims about each by hash joins.
+ALL_CONTAINMENT = """
+SELECT x.id AS x_id, y.id AS y_id, true AS x_whole
+FROM (
+    WITH RECURSIVE containment(whole_id, part_id, depth) AS (
+        SELECT part_of_id, id, 1 FROM claims_entity WHERE part_of_id IS NOT NULL
+        UNION
+        SELECT c.whole_id, e.id, c.depth + 1
+        FROM containment c JOIN claims_entity e ON e.part_of_id = c.part_id WHERE c.depth < 32
+    )
+    SELECT DISTINCT whole_id, part_id FROM containment WHERE whole_id <> part_id
+) r
+JOIN claims_predicate px ON px.spreads_to_parts
+JOIN claims_claim x ON x.subject_id = r.whole_id AND x.predicate_id = px.id
+JOIN claims_claim y ON y.subject_id = r.part_id AND y.predicate_id = px.id AND y.period && x.period
+WHERE x.retracted_at IS NULL AND y.retracted_at IS NULL
+"""
+
+
+def _contained(candidates: str) -> str:
+    return CONTAINED_PAIRS.format(candidates=candidates)
+
 
 _RULE_OF_KIND = by_kind_sql("d.kind", "name")
 
@@ -128,7 +204,12 @@ def _value_phrase(claim: str) -> str:
         ELSE n.predicate END"""
 
 
-_EXPLANATION = """'Both claims concern ' || n.subject || ' · ' || n.predicate || ', '
+# Through containment: "Both claims concern Zangilan district · controlled by (which holds
+# for every place within it) and Aghband, which lies within Zangilan district, for ...:
+# Ilham Aliyev says Azerbaijan (of Zangilan district); Armenia says Republic of Artsakh (of Aghband)."
+_EXPLANATION = """'Both claims concern ' || CASE WHEN d.whole_is_a IS NULL THEN n.subject || ' · ' || n.predicate
+             ELSE ph.whole || ' · ' || n.predicate || ' (which holds for every place within it) and '
+                  || ph.part || ', which lies within ' || ph.whole END || ', '
         || CASE WHEN ph.period_a = ph.period_b THEN ph.period_a
                 WHEN ph.a_first THEN 'for overlapping periods ' || ph.period_a || ' and ' || ph.period_b
                 ELSE 'for overlapping periods ' || ph.period_b || ' and ' || ph.period_a END
@@ -137,11 +218,33 @@ _EXPLANATION = """'Both claims concern ' || n.subject || ' · ' || n.predicate |
                 ELSE ph.saying_b || '; ' || ph.saying_a END
         || '.'"""
 
+# "Confidence: medium: the claim of Armenia's Ministry of Defence is hedged "claimed" and known
+# only from a third party's report." The claims in the order the explanation names them.
+_CONFIDENCE = f"""'Confidence: ' || {confidence_label_sql("d.confidence")}
+        || coalesce(': ' || nullif(concat_ws('; ', CASE WHEN ph.a_first THEN ph.why_a ELSE ph.why_b END,
+                                               CASE WHEN ph.a_first THEN ph.why_b ELSE ph.why_a END,
+                                               'the conflict is inferred from ' || ph.part || ' lying within '
+                                                   || ph.whole), ''), '')
+        || '.'"""
+
+
+def _why(claim: str) -> str:
+    """What lowers the confidence of claim ``a`` or ``b`` of a changed flag, or NULL."""
+    reasons = doubt_reasons_sql(
+        hedge=f"d.hedge_{claim}", own=f"d.own_{claim}", reliability=f"d.reliability_{claim}",
+        credibility=f"d.credibility_{claim}",
+    )  # fmt: skip
+    return f"'the claim of ' || n.party_{claim} || ' is ' || nullif({reasons}, '')"
+
+
 _CLOSE_REASON = f"""'The ' || {by_kind_sql("d.old_kind", "phrase")} || ' rule no longer holds: ' || CASE
         WHEN a.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', a.id, a.retraction_reason)
         WHEN b.retracted_at IS NOT NULL THEN format('claim #%%s was retracted (%%s).', b.id, b.retraction_reason)
         WHEN a.subject_id <> b.subject_id OR a.predicate_id <> b.predicate_id
-            THEN 'after an edit the claims no longer share a subject and a predicate.'
+            THEN 'after an edit the claims no longer share a subject and a predicate' || CASE
+                WHEN a.predicate_id = b.predicate_id
+                     AND (SELECT spreads_to_parts FROM claims_predicate WHERE id = a.predicate_id)
+                    THEN ', nor is one place within the other' ELSE '' END || '.'
         WHEN NOT a.period && b.period THEN 'after an edit their periods no longer overlap.'
         ELSE 'after an edit the claims no longer disagree.' END"""  # noqa: S608 - constant fragments
 
@@ -150,11 +253,14 @@ _CLOSE_REASON = f"""'The ' || {by_kind_sql("d.old_kind", "phrase")} || ' rule no
 # supplies ``found`` and ``existing``: one claim's pairs and flags (incremental) or all of
 # them (full scan). %(explain_since)s: recompute the explanation of a flag whose claims
 # changed after this moment (the incremental check: always; the scan: since its last run).
+# %(reexplain)s: recompute every found flag's explanation (after a rename in the vocabulary,
+# which changes the words but not the claims).
 PLAN = f"""
 {{sources}},
--- Each party's side: its topmost ancestor (a ministry belongs to its state), once per party.
+-- Each party's side: its topmost ancestor (a ministry belongs to its state), once per party,
+-- and its reliability (for the flag's confidence).
 sides AS (
-    SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id FROM sources_party
+    SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id, reliability FROM sources_party
 ),
 -- What each pair's flag should become. A found pair whose flag was dismissed keeps only
 -- its dismissal ("holds" is false for it: its facts are not refreshed).
@@ -164,7 +270,8 @@ target AS (
            coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
            f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM '{LIFECYCLE.DISMISSED}' AS holds,
            f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
-           f.claims_changed_at, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
+           f.claims_changed_at, f.whole_is_a, f.hedge_a, f.hedge_b, f.credibility_a, f.credibility_b,
+           e.confidence AS old_confidence, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
            e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
            e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
            {LIFECYCLE.engine_state_sql(gone="f.claim_a_id IS NULL", settled="f.settled_by_id IS NOT NULL", state="e.state")}
@@ -179,10 +286,25 @@ decided AS (
                 ELSE t.old_relation END AS relation,
            CASE WHEN t.holds THEN {by_kind_sql("t.found_kind", "version")} ELSE t.old_rule_version END AS rule_version,
            CASE WHEN t.new_state = '{LIFECYCLE.RESOLVED}' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
-           CASE WHEN t.holds AND t.new_state IN {states_sql(LIFECYCLE.LIVE)} THEN t.alert_by_id END AS new_alert_id
+           CASE WHEN t.holds AND t.new_state IN {states_sql(LIFECYCLE.LIVE)} THEN t.alert_by_id END AS new_alert_id,
+           sa.reliability AS reliability_a, sb.reliability AS reliability_b, o.own_a, o.own_b,
+           CASE WHEN t.holds THEN {confidence_sql("g.doubt")} ELSE t.old_confidence END AS confidence
     FROM target t
     LEFT JOIN sides sa ON sa.party_id = t.party_a_id
     LEFT JOIN sides sb ON sb.party_id = t.party_b_id
+    -- Whether each claim is its party's own statement: read for the pairs found only.
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN t.holds THEN {own_statement_sql("t.claim_a_id")} END AS own_a,
+               CASE WHEN t.holds THEN {own_statement_sql("t.claim_b_id")} END AS own_b
+    ) o
+    -- The flag's doubt: the weaker claim's, plus the rule's (``claims.rules``, "Confidence").
+    CROSS JOIN LATERAL (
+        SELECT greatest(
+            {claim_doubt_sql(hedge="t.hedge_a", own="o.own_a", reliability="sa.reliability", credibility="t.credibility_a")},
+            {claim_doubt_sql(hedge="t.hedge_b", own="o.own_b", reliability="sb.reliability", credibility="t.credibility_b")}
+        ) + {by_kind_sql("t.found_kind", "doubt")}
+          + CASE WHEN t.whole_is_a IS NOT NULL THEN {CONTAINMENT_DOUBT} ELSE 0 END AS doubt
+    ) g
 ),
 changed AS (
     SELECT d.* FROM decided d
@@ -191,16 +313,17 @@ changed AS (
        OR d.new_resolved_id IS DISTINCT FROM d.old_resolved_id
        OR d.new_alert_id IS DISTINCT FROM d.old_alert_id
        OR (d.holds AND (d.kind <> d.old_kind OR d.relation <> d.old_relation
-                        OR d.rule_version <> d.old_rule_version
+                        OR d.rule_version <> d.old_rule_version OR d.confidence <> d.old_confidence
                         OR (d.claims_changed_at > d.old_updated_at
-                            AND d.claims_changed_at > %(explain_since)s::timestamptz)))
+                            AND d.claims_changed_at > %(explain_since)s::timestamptz)
+                        OR %(reexplain)s))
 )"""  # noqa: S608 - constant fragments
 
 APPLY = f"""
 explained AS (
     SELECT d.*,
            CASE WHEN d.holds THEN {_RULE_OF_KIND} END AS rule,
-           CASE WHEN d.holds THEN {_EXPLANATION} END AS explanation,
+           CASE WHEN d.holds THEN {_EXPLANATION} || ' ' || {_CONFIDENCE} END AS explanation,
            CASE
                WHEN d.new_state IS NOT DISTINCT FROM d.old_state THEN NULL  -- keep the reason
                WHEN d.new_state = '{LIFECYCLE.CLOSED}' THEN {_CLOSE_REASON}
@@ -220,6 +343,7 @@ explained AS (
     -- every claim for every changed flag.
     CROSS JOIN LATERAL (
         SELECT (SELECT name FROM claims_entity WHERE id = a.subject_id) AS subject,
+               (SELECT name FROM claims_entity WHERE id = b.subject_id) AS subject_b,
                (SELECT label FROM claims_predicate WHERE id = a.predicate_id) AS predicate,
                (SELECT unit FROM claims_predicate WHERE id = a.predicate_id) AS unit,
                (SELECT name FROM sources_party WHERE id = a.asserted_by_id) AS party_a,
@@ -227,21 +351,30 @@ explained AS (
                (SELECT name FROM claims_entity WHERE id = a.object_entity_id) AS object_a,
                (SELECT name FROM claims_entity WHERE id = b.object_entity_id) AS object_b
     ) n
+    -- Each claim's place, named only when they differ (containment).
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN d.whole_is_a IS NOT NULL THEN n.subject END AS subject_a,
+               CASE WHEN d.whole_is_a IS NOT NULL THEN n.subject_b END AS subject_b
+    ) w
     CROSS JOIN LATERAL (
         SELECT cw_period_phrase(a.valid_from, a.valid_from_precision, a.valid_until, a.valid_until_precision)
                    AS period_a,
                cw_period_phrase(b.valid_from, b.valid_from_precision, b.valid_until, b.valid_until_precision)
                    AS period_b,
                (lower(a.period), a.id) <= (lower(b.period), b.id) AS a_first,
-               n.party_a || ' says ' || {_value_phrase("a")} AS saying_a,
-               n.party_b || ' says ' || {_value_phrase("b")} AS saying_b
+               n.party_a || ' says ' || {_value_phrase("a")} || coalesce(' (of ' || w.subject_a || ')', '') AS saying_a,
+               n.party_b || ' says ' || {_value_phrase("b")} || coalesce(' (of ' || w.subject_b || ')', '') AS saying_b,
+               CASE WHEN d.whole_is_a THEN n.subject WHEN NOT d.whole_is_a THEN n.subject_b END AS whole,
+               CASE WHEN d.whole_is_a THEN n.subject_b WHEN NOT d.whole_is_a THEN n.subject END AS part,
+               {_why("a")} AS why_a,
+               {_why("b")} AS why_b
     ) ph
 ),
 inserted AS (
     INSERT INTO claims_contradiction (
-        claim_a_id, claim_b_id, kind, relation, explanation, rule, rule_version, state, state_reason,
+        claim_a_id, claim_b_id, kind, relation, explanation, rule, rule_version, confidence, state, state_reason,
         state_changed_at, resolved_by_verdict_id, integrity_alert_verdict_id, integrity_alert_at, updated_at)
-    SELECT x.claim_a_id, x.claim_b_id, x.kind, x.relation, x.explanation, x.rule, x.rule_version,
+    SELECT x.claim_a_id, x.claim_b_id, x.kind, x.relation, x.explanation, x.rule, x.rule_version, x.confidence,
            x.new_state, coalesce(x.new_reason, ''), CASE WHEN x.new_state <> '{LIFECYCLE.NEW}' THEN now() END,
            x.new_resolved_id, x.new_alert_id, CASE WHEN x.new_alert_id IS NOT NULL THEN now() END, now()
     FROM explained x WHERE x.id IS NULL
@@ -260,16 +393,17 @@ updated AS (
         integrity_alert_at = CASE WHEN x.new_alert_id IS NULL THEN NULL
                                   WHEN x.new_alert_id = c.integrity_alert_verdict_id THEN c.integrity_alert_at
                                   ELSE now() END,
-        kind = x.kind, relation = x.relation, rule_version = x.rule_version,
+        kind = x.kind, relation = x.relation, rule_version = x.rule_version, confidence = x.confidence,
         explanation = coalesce(x.explanation, c.explanation), rule = coalesce(x.rule, c.rule),
         updated_at = now()
     FROM explained x
     WHERE c.id = x.id
       AND c.xmin = x.e_xmin  -- unchanged since read; else a newer writer (or a reviewer) wins
       AND (c.state, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.kind, c.relation,
-           c.rule_version, c.explanation, c.rule)
+           c.rule_version, c.confidence, c.explanation, c.rule)
           IS DISTINCT FROM (x.new_state, x.new_resolved_id, x.new_alert_id, x.kind, x.relation,
-                            x.rule_version, coalesce(x.explanation, c.explanation), coalesce(x.rule, c.rule))
+                            x.rule_version, x.confidence, coalesce(x.explanation, c.explanation),
+                            coalesce(x.rule, c.rule))
     RETURNING x.old_state, c.state
 )
 SELECT (SELECT count(*) FROM inserted) AS opened,
@@ -284,7 +418,7 @@ SELECT (SELECT count(*) FROM inserted) AS opened,
 
 # The flag columns the plan compares (not the explanation: the plan stays narrow).
 _EXISTING = """SELECT c.id, c.xmin AS row_xmin, c.claim_a_id, c.claim_b_id, c.state, c.kind, c.relation,
-           c.rule_version, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.updated_at
+           c.rule_version, c.confidence, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.updated_at
     FROM claims_contradiction c"""
 
 # The incremental check: one statement over one claim's pairs (it may be either member of
@@ -294,18 +428,25 @@ found AS (
     {PAIRS.format(scope="a.id = %(claim_id)s")}
     UNION ALL
     {PAIRS.format(scope="b.id = %(claim_id)s")}
+    UNION ALL
+    {_contained(CLAIM_CONTAINMENT.format(scope="x.id = %(claim_id)s"))}
 ),
 existing AS (
     {_EXISTING}
     WHERE c.claim_a_id = %(claim_id)s OR c.claim_b_id = %(claim_id)s
 )"""  # noqa: S608 - constant fragments
-RECONCILE_CLAIM = "WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY
+# (A claim's own check re-explains its flags whenever their claims changed; a rename is
+# re-explained by the batch check.)
+RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY).replace("%(reexplain)s", "false")
 
 # The full scan: the same SQL in two statements, through a temporary table. A plain
 # CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
 # not), and the writing statement is then planned from the real number of changed flags
 # (usually none) instead of a guess that every pair changes.
-_ALL_SOURCES = f"found AS ({PAIRS.format(scope='true')}), existing AS ({_EXISTING})"  # noqa: S608 - constants
+_ALL_SOURCES = (
+    f"found AS ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT)}), "  # noqa: S608 - constants
+    f"existing AS ({_EXISTING})"
+)
 PLAN_ALL = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
     + PLAN.format(sources=_ALL_SOURCES)
@@ -321,6 +462,8 @@ found AS (
     {PAIRS.format(scope="a.id = ANY(%(claim_ids)s::bigint[])")}
     UNION ALL
     {PAIRS.format(scope="b.id = ANY(%(claim_ids)s::bigint[]) AND a.id <> ALL(%(claim_ids)s::bigint[])")}
+    UNION ALL
+    {_contained(CLAIM_CONTAINMENT.format(scope="x.id = ANY(%(claim_ids)s::bigint[])"))}
 ),
 existing AS (
     {_EXISTING} WHERE c.claim_a_id = ANY(%(claim_ids)s::bigint[])
@@ -331,11 +474,16 @@ RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES) + "," + APPLY
 
 # Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
 # and those of the claims it is flagged with (which differ after an edit of its subject).
-# Sorted, so that two checks always take their locks in the same order.
+# For a predicate that spreads to the parts the group is the topmost place containing the
+# subject, so that the checks of a claim about a district and of one about a village in
+# it serialise too. Sorted, so that two checks always take their locks in the same order.
 LOCK_CLAIM_GROUPS = f"""
 SELECT count(pg_advisory_xact_lock({GROUP_LOCK_CLASS}, g.key)) FROM (
-    SELECT DISTINCT hashtext(c.subject_id || ':' || c.predicate_id) AS key
+    SELECT DISTINCT hashtext(
+        CASE WHEN p.spreads_to_parts THEN cw_entity_root(c.subject_id) ELSE c.subject_id END
+        || ':' || c.predicate_id) AS key
     FROM claims_claim c
+    JOIN claims_predicate p ON p.id = c.predicate_id
     WHERE c.id IN (  -- a union, not ORs, so that each part reads an index
         SELECT %(claim_id)s::bigint
         UNION SELECT claim_b_id FROM claims_contradiction WHERE claim_a_id = %(claim_id)s
@@ -423,9 +571,10 @@ def claim_check(*, claim_id: int) -> Outcome:
     return outcome
 
 
-def claims_check(*, claim_ids: Sequence[int]) -> Outcome:
-    """Bring the flags of many claims up to date at once (after a bulk write): one
-    statement for the whole batch, not one check per claim.
+def claims_check(*, claim_ids: Sequence[int], reexplain: bool = False) -> Outcome:
+    """Bring the flags of many claims up to date at once (after a bulk write, or an edit of
+    the vocabulary they use): one statement for the whole batch, not one check per claim.
+    With ``reexplain`` every flag found gets its explanation written afresh (after a rename).
 
     It holds the engine lock exclusively, as the full scan does (a batch spans more
     (subject, predicate) groups than advisory locks are worth taking one by one), so
@@ -438,7 +587,7 @@ def claims_check(*, claim_ids: Sequence[int]) -> Outcome:
         with connection.cursor() as cursor:
             cursor.execute(f"{IMMEDIATE_CONSTRAINTS}; SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
             # A new statement, so a fresh snapshot: it sees every write committed before the lock.
-            cursor.execute(RECONCILE_BATCH, {"claim_ids": ids, "explain_since": "-infinity"})
+            cursor.execute(RECONCILE_BATCH, {"claim_ids": ids, "explain_since": "-infinity", "reexplain": reexplain})
             outcome = Outcome.from_row(cursor.fetchone())
     if outcome != Outcome():
         logger.info("contradiction check of %s claims: %s", len(ids), outcome)
@@ -514,7 +663,7 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                 cursor.execute("SELECT count(*) FROM claims_claim")
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
-                cursor.execute(PLAN_ALL, {"explain_since": explain_since})
+                cursor.execute(PLAN_ALL, {"explain_since": explain_since, "reexplain": False})
                 changing = cursor.rowcount
                 progress("planned", {"changes": changing, "seconds": time.perf_counter() - started})
                 # Give the planner its usual choices back for the writes, which join a few

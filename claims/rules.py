@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
 
-from claims.models import Contradiction, Predicate
+from claims.models import ClaimSource, Contradiction, Predicate
+from claims.models.claim import ClaimCredibility, ClaimHedge
+from sources.models import Reliability
 
 # The version every rule has today; a rule whose meaning changes gets a higher one.
 RULE_VERSION = 1
@@ -52,6 +54,11 @@ SAME_VALUE = """CASE a.value_type
         ELSE true END"""
 
 
+# Of a pair about a whole and its part: the claim about the whole affirms, the other denies.
+WHOLE_AFFIRMED_PART_DENIED = """CASE WHEN c.whole_is_a THEN a.polarity = 'affirms' AND b.polarity = 'denies'
+              ELSE b.polarity = 'affirms' AND a.polarity = 'denies' END"""
+
+
 @dataclass(frozen=True)
 class Rule:
     """One contradiction rule.
@@ -68,6 +75,11 @@ class Rule:
     condition: str
     phrase: str
     version: int = RULE_VERSION
+    # How much the rule itself adds to a flag's doubt (see "Confidence" below).
+    doubt: int = 0
+    # Whether the rule also holds between a claim about a place and a claim about a place
+    # within it, for a predicate that spreads to the parts (see "Containment" below).
+    spreads: bool = False
 
     @property
     def sql(self) -> str:
@@ -78,6 +90,18 @@ class Rule:
         parts.append(f"({self.condition})")
         return " AND ".join(parts)
 
+    @property
+    def contained_sql(self) -> str | None:
+        """The condition between a claim about a whole and one about its part (``c.whole_is_a``
+        says which of ``a`` and ``b`` is about the whole), or None if the rule does not
+        spread. What is said of the whole holds for the part, not the other way round: so
+        opposite polarities contradict only when the whole is affirmed and the part denied."""
+        if not self.spreads:
+            return None
+        if self.polarities is Polarities.OPPOSITE:
+            return self.sql.replace(Polarities.OPPOSITE.sql, WHOLE_AFFIRMED_PART_DENIED, 1)
+        return self.sql
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -87,6 +111,7 @@ RULES: tuple[Rule, ...] = (
         value_types=ALL_VALUE_TYPES,
         condition=SAME_VALUE,
         phrase="negation",
+        spreads=True,
     ),
     Rule(
         kind=Contradiction.Kind.CONFLICTING_VALUE,
@@ -95,6 +120,7 @@ RULES: tuple[Rule, ...] = (
         value_types=(Predicate.ValueType.ENTITY, Predicate.ValueType.TEXT),
         condition=f"p.single_valued AND NOT {SAME_VALUE}",
         phrase="conflicting value",
+        spreads=True,
     ),
     Rule(
         kind=Contradiction.Kind.QUANTITY_MISMATCH,
@@ -126,6 +152,14 @@ def kind_sql() -> str:
     )
 
 
+def contained_kind_sql() -> str:
+    """The kind of the one spreading rule a pair about a whole and its part matches, or NULL."""
+    whens = "".join(
+        f"        WHEN {rule.contained_sql}\n            THEN '{rule.kind}'\n" for rule in RULES if rule.contained_sql
+    )
+    return "CASE\n" + whens + "    END"
+
+
 def by_kind_sql(column: str, attribute: str) -> str:
     """A CASE over the kind in ``column`` giving each rule's ``attribute`` (name, version,
     phrase) as SQL."""
@@ -135,3 +169,89 @@ def by_kind_sql(column: str, attribute: str) -> str:
         literal = str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
         whens.append(f"WHEN '{rule.kind}' THEN {literal}")
     return f"CASE {column} " + " ".join(whens) + " END"
+
+
+# --- Confidence -------------------------------------------------------------------------
+# A flag is as firm as the weaker of its two claims, and its rule. Each claim gathers
+# *doubt* points from what is recorded about it; the flag's doubt is the greater of the two
+# plus the rule's, and its level follows (``confidence_sql``). A grade that "cannot be
+# judged" (reliability F, credibility 6, the defaults) adds nothing: it says nothing.
+
+HEDGE_DOUBT: dict[str, int] = {
+    ClaimHedge.STATED: 0,
+    ClaimHedge.CLAIMED: 1,
+    ClaimHedge.ALLEGED: 2,
+    ClaimHedge.UNCONFIRMED: 3,
+}
+# The claim is recorded only as a third party's report (its appearances have no
+# ``original`` statement of the party). A claim with no appearance recorded adds nothing.
+REPORTED_DOUBT = 1
+RELIABILITY_DOUBT: dict[str, int] = {
+    Reliability.A: 0, Reliability.B: 0, Reliability.C: 0, Reliability.D: 1, Reliability.E: 2, Reliability.F: 0,
+}  # fmt: skip
+CREDIBILITY_DOUBT: dict[int, int] = {
+    ClaimCredibility.CONFIRMED: 0,
+    ClaimCredibility.PROBABLY_TRUE: 0,
+    ClaimCredibility.POSSIBLY_TRUE: 0,
+    ClaimCredibility.DOUBTFUL: 1,
+    ClaimCredibility.IMPROBABLE: 2,
+    ClaimCredibility.CANNOT_BE_JUDGED: 0,
+}
+# A conflict found through containment (a claim about a place against one about a place
+# within it) is an inference from the vocabulary, one step less firm than a direct one.
+CONTAINMENT_DOUBT = 1
+# The most doubt each level allows; more than the last is low.
+HIGH_UP_TO, MEDIUM_UP_TO = 0, 2
+
+ORIGINAL_ROLE = ClaimSource.Role.ORIGINAL.value
+
+
+def _points(column: str, table: dict[str, int] | dict[int, int]) -> str:
+    whens = " ".join(
+        f"WHEN {value if isinstance(value, int) else repr(str(value))} THEN {points}"
+        for value, points in table.items()
+        if points
+    )
+    return f"CASE {column} {whens} ELSE 0 END"
+
+
+def own_statement_sql(claim_id: str) -> str:
+    """True if the claim appears as its party's own statement, false if only in others'
+    reports, NULL if no appearance is recorded (an index read of its appearances)."""
+    return f"(SELECT bool_or(s.role = '{ORIGINAL_ROLE}') FROM claims_claimsource s WHERE s.claim_id = {claim_id})"  # noqa: S608
+
+
+def claim_doubt_sql(*, hedge: str, own: str, reliability: str, credibility: str) -> str:
+    """A claim's doubt points, from SQL expressions for its hedge, whether it is its
+    party's own statement (``own_statement_sql``), its party's reliability and its credibility."""
+    return (
+        f"({_points(hedge, HEDGE_DOUBT)} + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END"
+        f" + {_points(reliability, RELIABILITY_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)})"
+    )
+
+
+def confidence_sql(doubt: str) -> str:
+    """The level (``Contradiction.Confidence``) for a flag's doubt points."""
+    level = Contradiction.Confidence
+    return (
+        f"CASE WHEN {doubt} <= {HIGH_UP_TO} THEN {level.HIGH.value} "
+        f"WHEN {doubt} <= {MEDIUM_UP_TO} THEN {level.MEDIUM.value} ELSE {level.LOW.value} END"
+    )
+
+
+def confidence_label_sql(column: str) -> str:
+    level = Contradiction.Confidence
+    return f"CASE {column} " + " ".join(f"WHEN {value} THEN '{label}'" for value, label in level.choices) + " END"
+
+
+def doubt_reasons_sql(*, hedge: str, own: str, reliability: str, credibility: str) -> str:
+    """What lowers a claim's confidence, as words ("hedged 'claimed' and known only from a
+    third party's report"), or '' when nothing does. Generated from the same tables."""
+    hedged = ", ".join(repr(str(value)) for value, points in HEDGE_DOUBT.items() if points)
+    unreliable = ", ".join(repr(str(value)) for value, points in RELIABILITY_DOUBT.items() if points)
+    doubtful = ", ".join(str(value) for value, points in CREDIBILITY_DOUBT.items() if points)
+    return f"""concat_ws(' and ',
+            CASE WHEN {hedge} IN ({hedged}) THEN 'hedged "' || {hedge} || '"' END,
+            CASE WHEN {own} IS FALSE THEN 'known only from a third party''s report' END,
+            CASE WHEN {reliability} IN ({unreliable}) THEN 'from a party graded ' || {reliability} || ' for reliability' END,
+            CASE WHEN {credibility} IN ({doubtful}) THEN 'graded ' || {credibility} || ' for credibility' END)"""

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CheckConstraint, ForeignKey, Model
+from django.db.models import CheckConstraint, ForeignKey, Model, Q
 from django.utils import timezone
 
 from claims.models import (
@@ -421,12 +421,85 @@ def contradiction_dismiss(*, contradiction: Contradiction, user: User, reason: s
 def entity_save(*, entity: Entity) -> Entity:
     """Create ``entity`` or save its changes, after validating it (a ValidationError names
     the field at fault: a ``part_of`` that is the entity itself, coordinates out of range or
-    only one of the pair; a name and kind another entity has in the same place)."""
+    only one of the pair; a name and kind another entity has in the same place). Moving
+    it (``part_of``) or renaming it re-checks the claims it touches after commit."""
     if (entity.latitude is None) != (entity.longitude is None):
         # The CHECK entity_coordinates_valid lets this through: with one side NULL its
         # condition is NULL, which a CHECK accepts.
         missing = "longitude" if entity.longitude is None else "latitude"
         raise ValidationError({missing: ["Give both latitude and longitude, or neither."]})
     entity.full_clean()
+    before = Entity.objects.filter(pk=entity.pk).values_list("name", "part_of_id").first() if entity.pk else None
     entity.save()
+    if before is not None:
+        entity_rechecks(entity=entity, old_name=before[0], old_part_of_id=before[1])
     return entity
+
+
+@transaction.atomic
+def predicate_save(*, predicate: Predicate) -> Predicate:
+    """Create ``predicate`` or save its changes, after validating it. Making it single-
+    valued or not, or spreading to the parts or not, re-checks every claim that uses it
+    after commit; relabelling it re-explains its flags."""
+    predicate.full_clean()
+    before = (
+        Predicate.objects.filter(pk=predicate.pk).values_list("single_valued", "spreads_to_parts", "label").first()
+        if predicate.pk
+        else None
+    )
+    predicate.save()
+    if before is not None:
+        single_valued, spreads_to_parts, label = before
+        uses = Claim.objects.filter(predicate=predicate)
+        if (single_valued, spreads_to_parts) != (predicate.single_valued, predicate.spreads_to_parts):
+            _enqueue_claims_check(uses.values_list("pk", flat=True), reexplain=label != predicate.label)
+        elif label != predicate.label:
+            _enqueue_claims_check(_flagged_claim_ids(uses.values("pk")), reexplain=True)
+    return predicate
+
+
+# --- Vocabulary edits re-check ----------------------------------------------------------
+# An edit of the vocabulary can change which claims conflict (a predicate becomes single-
+# valued or spreads to the parts; a place moves into another) or how a flag reads (a place
+# or a predicate renamed). The service that saves it enqueues, after commit, the batch
+# check of the claims it touches, in chunks a task message carries comfortably.
+
+RECHECK_CHUNK = 10_000
+
+
+def _enqueue_claims_check(claim_ids: Iterable[int], *, reexplain: bool = False) -> None:
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return
+
+    def publish() -> None:
+        from claims.tasks import claims_check_contradictions
+
+        for start in range(0, len(ids), RECHECK_CHUNK):
+            chunk = ids[start : start + RECHECK_CHUNK]
+            try:
+                claims_check_contradictions.apply_async(args=(chunk,), kwargs={"reexplain": reexplain}, retry=False)
+            except Exception:  # the broker is down: the next scan catches the changes up (not a rename)
+                logger.warning("could not enqueue the re-check of %s claims", len(chunk), exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def _flagged_claim_ids(claims: Any) -> set[int]:
+    """The claims among ``claims`` (a queryset) and the claims they are flagged with."""
+    flags = Contradiction.objects.filter(Q(claim_a__in=claims) | Q(claim_b__in=claims))
+    return {pk for pair in flags.values_list("claim_a_id", "claim_b_id") for pk in pair}
+
+
+def entity_rechecks(*, entity: Entity, old_name: str, old_part_of_id: int | None) -> None:
+    """Enqueue the re-checks an entity's edit calls for: the claims about it or any place
+    within it under a spreading predicate when it moved (``part_of``); the flags that name
+    it, re-explained, when it was renamed. Call in the transaction that saved it."""
+    if entity.part_of_id != old_part_of_id:
+        within = Entity.objects.within(entity).values("pk")
+        _enqueue_claims_check(
+            Claim.objects.filter(subject__in=within, predicate__spreads_to_parts=True).values_list("pk", flat=True)
+        )
+    if entity.name != old_name:
+        naming = Claim.objects.filter(Q(subject=entity) | Q(object_entity=entity)).values("pk")
+        _enqueue_claims_check(_flagged_claim_ids(naming), reexplain=True)

@@ -19,11 +19,12 @@ def claim_check_contradictions(claim_id: int) -> None:
 
 
 @shared_task(name="claims.claims_check_contradictions")
-def claims_check_contradictions(claim_ids: list[int]) -> None:
-    """Check a batch of claims at once, set-based (after a bulk write commits)."""
+def claims_check_contradictions(claim_ids: list[int], reexplain: bool = False) -> None:
+    """Check a batch of claims at once, set-based (after a bulk write, or an edit of the
+    vocabulary they use, commits); ``reexplain`` after a rename."""
     from claims import detection
 
-    detection.claims_check(claim_ids=claim_ids)
+    detection.claims_check(claim_ids=claim_ids, reexplain=reexplain)
 
 
 @shared_task(name="claims.verdict_apply_to_contradictions")

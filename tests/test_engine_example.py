@@ -76,7 +76,8 @@ def test_hadrut_is_explained_and_resolved_by_the_verdict_that_rated_the_denial_f
     denial = Claim.objects.get(subject__name="Hadrut", polarity="denies")
     assert flag.explanation == (
         "Both claims concern Hadrut · controlled by, for overlapping periods from 9 Oct 2020 and on 23 Oct 2020: "
-        "Ilham Aliyev, President of Azerbaijan says Azerbaijan; Armenia says not Azerbaijan."
+        "Ilham Aliyev, President of Azerbaijan says Azerbaijan; Armenia says not Azerbaijan. "
+        "Confidence: low: the claim of Armenia is known only from a third party's report and graded 5 for credibility."
     )
     assert flag.state == Contradiction.State.RESOLVED
     assert flag.resolved_by_verdict == denial.current_verdict

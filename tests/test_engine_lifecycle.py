@@ -93,7 +93,7 @@ def test_an_edit_that_changes_why_the_claims_disagree_updates_the_open_flag(
 
     flag.refresh_from_db()
     assert (flag.state, flag.kind, flag.rule) == ("open", "conflicting_value", "conflicting-value")
-    assert flag.explanation.endswith("Armenia's Ministry of Defence says Republic of Artsakh.")
+    assert flag.explanation.endswith("Armenia's Ministry of Defence says Republic of Artsakh. Confidence: high.")
 
 
 def test_moving_a_claim_to_another_place_closes_its_flags_there(war: War, dispute: tuple[Claim, Claim]) -> None:
@@ -105,7 +105,8 @@ def test_moving_a_claim_to_another_place_closes_its_flags_there(war: War, disput
     flag = flag_of(said, denied)
     assert flag.state == Contradiction.State.CLOSED
     assert flag.state_reason == (
-        "The negation rule no longer holds: after an edit the claims no longer share a subject and a predicate."
+        "The negation rule no longer holds: after an edit the claims no longer share a subject and a predicate, "
+        "nor is one place within the other."
     )
 
 

@@ -43,7 +43,7 @@ def test_the_explanation_is_a_sentence_a_journalist_could_paste(war: War) -> Non
     assert flag_of(aliyev, denial).explanation == (
         "Both claims concern Hadrut · controlled by, for overlapping periods from 9 Oct 2020 and on "
         "23 Oct 2020: Azerbaijan's Ministry of Defence says Azerbaijan; Armenia's Ministry of Defence says "
-        "not Azerbaijan."
+        "not Azerbaijan. Confidence: high."
     )
 
 
@@ -68,7 +68,7 @@ def test_a_denied_state_without_a_value_is_a_negation(war: War) -> None:
 
     assert flag_of(collapsing, denial).explanation == (
         "Both claims concern Southern defence lines · collapsing, on 23 Oct 2020: South Front says collapsing; "
-        "Armenia's Ministry of Defence says not collapsing."
+        "Armenia's Ministry of Defence says not collapsing. Confidence: high."
     )
 
 
@@ -102,7 +102,7 @@ def test_two_controllers_of_one_place_at_one_time_are_a_conflicting_value(war: W
     flag = flag_of(azerbaijani, armenian)
     assert (flag.kind, flag.rule, flag.relation) == ("conflicting_value", "conflicting-value", "dispute")
     assert flag.explanation.endswith(
-        "Ilham Aliyev says Azerbaijan; Armenia's Ministry of Defence says Republic of Artsakh."
+        "Ilham Aliyev says Azerbaijan; Armenia's Ministry of Defence says Republic of Artsakh. Confidence: high."
     )
 
 
@@ -144,7 +144,7 @@ def test_casualty_ranges_that_do_not_overlap_are_a_quantity_mismatch(war: War) -
     flag = flag_of(low, high)
     assert (flag.kind, flag.rule) == ("quantity_mismatch", "quantity-mismatch")
     assert flag.explanation.endswith(
-        "Ilham Aliyev says 12 people (10–15); Armenia's Ministry of Defence says 50 people (40–60)."
+        "Ilham Aliyev says 12 people (10–15); Armenia's Ministry of Defence says 50 people (40–60). Confidence: high."
     )
 
 

@@ -115,6 +115,7 @@ class ContradictionAdmin(HistoryAdmin):
         "kind",
         "relation",
         "state",
+        "confidence",
         "verdict_conflict",
         "claim_a_card",
         "claim_b_card",
@@ -127,12 +128,16 @@ class ContradictionAdmin(HistoryAdmin):
         PlaceFilter,
         "kind",
         "relation",
+        "confidence",
         ("integrity_alert_verdict", admin.EmptyFieldListFilter),
         "rule",
         "detected_at",
     ]
     search_fields = ["explanation", "claim_a__statement", "claim_b__statement"]
     actions = ["confirm", "dismiss"]
+    # The review queue: the firmest flags first (a reframing reported second-hand does not
+    # sit beside a direct denial), newest first within a level.
+    ordering = ("-confidence", "-detected_at", "-id")
     list_per_page = 25
     fields = (
         "side_by_side",
@@ -148,6 +153,7 @@ class ContradictionAdmin(HistoryAdmin):
         "integrity_alert",
         "rule",
         "rule_version",
+        "confidence",
         "detected",
         "history",
     )

@@ -101,7 +101,7 @@ def _claim_plan() -> tuple[_Step, ...]:
 _CLAIM_PLAN = _claim_plan()
 
 CONTRADICTION_FIELDS = (
-    "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version",
+    "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version", "confidence",
     "detected_at", "state_changed_at", "updated_at",
 )  # fmt: skip
 
@@ -197,7 +197,7 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
     )
     evidence = selectors.claim_verdict_evidence(claim_id)
     live = selectors.live_contradictions_of(claim_id).values(
-        "id", "kind", "relation", "state", "explanation", "detected_at", "claim_a_id", "claim_b_id",
+        "id", "kind", "relation", "state", "confidence", "explanation", "detected_at", "claim_a_id", "claim_b_id",
         "claim_a__statement", "claim_b__statement", "claim_a__status", "claim_b__status",
         "claim_a__asserted_by_id", "claim_b__asserted_by_id", "claim_a__asserted_by__name", "claim_b__asserted_by__name",
     )  # fmt: skip
@@ -217,13 +217,24 @@ def claim_detail(claim_id: int) -> dict[str, Any] | None:
         other = "b" if flag["claim_a_id"] == claim_id else "a"
         document["contradictions"].append(
             {"id": flag["id"], "kind": flag["kind"], "relation": flag["relation"], "state": flag["state"],
-             "explanation": flag["explanation"], "detected_at": flag["detected_at"],
+             "confidence": flag["confidence"], "explanation": flag["explanation"], "detected_at": flag["detected_at"],
              "other_claim": {"id": flag[f"claim_{other}_id"], "statement": flag[f"claim_{other}__statement"],
                              "status": flag[f"claim_{other}__status"],
                              "asserted_by": _ref(flag[f"claim_{other}__asserted_by_id"],
                                                  flag[f"claim_{other}__asserted_by__name"])}}
         )  # fmt: skip
     return document
+
+
+def corroboration_document(corroboration: selectors.Corroboration | None) -> dict[str, Any]:
+    """A claim's corroboration (a claim that has none yet, just created, agrees with itself)."""
+    if corroboration is None:
+        return {"summary": "0 reports, 0 origins, 0 sides", "reports": 0, "origins": 0, "sides": 0,
+                "agreeing_claims": [], "confirming_claims": [], "suggested_credibility": None}  # fmt: skip
+    return {"summary": corroboration.summary, "reports": corroboration.reports, "origins": corroboration.origins,
+            "sides": corroboration.sides, "agreeing_claims": list(corroboration.agreeing_claims),
+            "confirming_claims": list(corroboration.confirming_claims),
+            "suggested_credibility": corroboration.suggested_credibility}  # fmt: skip
 
 
 def _stored(value: Any) -> Any:

@@ -134,6 +134,11 @@ class ContradictionFilter(PeriodFilterSet):
     state = django_filters.MultipleChoiceFilter(
         choices=Contradiction.State.choices, help_text="Review state (repeatable)."
     )
+    confidence = django_filters.TypedMultipleChoiceFilter(
+        choices=Contradiction.Confidence.choices,
+        coerce=int,
+        help_text="How firm the flag is: 3 high, 2 medium, 1 low (repeatable).",
+    )
     detected_since = datetime_filter("Detected at or after.", field_name="detected_at", lookup_expr="gte")
 
     class Meta:

@@ -148,14 +148,45 @@ class OtherClaimDocument(serializers.Serializer[Any]):
     asserted_by = RefDocument()
 
 
+def ConfidenceField() -> serializers.ChoiceField:  # noqa: N802 - reads as a field class
+    """A flag's confidence: its rank, 3 (high), 2 (medium) or 1 (low); the explanation says why."""
+    return serializers.ChoiceField(
+        choices=Contradiction.Confidence.choices,
+        help_text="How firm the flag is: 3 high, 2 medium, 1 low (the explanation says why).",
+    )
+
+
 class ContradictionInClaimDocument(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Contradiction.Kind.choices)
     relation = serializers.ChoiceField(choices=Contradiction.Relation.choices)
     state = serializers.ChoiceField(choices=Contradiction.State.choices)
+    confidence = ConfidenceField()
     explanation = serializers.CharField()
     detected_at = serializers.DateTimeField()
     other_claim = OtherClaimDocument()
+
+
+class CorroborationDocument(serializers.Serializer[Any]):
+    """Who else says what the claim says, by independent origin (``claims.selectors.Corroboration``)."""
+
+    summary = serializers.CharField(help_text='e.g. "4 reports, 1 origin, 1 side".')
+    reports = serializers.IntegerField(help_text="Appearances of the claim and of the claims agreeing with it.")
+    origins = serializers.IntegerField(
+        help_text="Distinct origins among them: root sources after republication, by publisher."
+    )
+    sides = serializers.IntegerField(help_text="Distinct sides asserting the claim or agreeing with it.")
+    agreeing_claims = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Claims of the same proposition and polarity for overlapping periods.",
+    )
+    confirming_claims = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Agreeing claims of another side, through an origin the claim's own sources do not share.",
+    )
+    suggested_credibility = serializers.IntegerField(
+        allow_null=True, help_text="1 (confirmed by other sources) when independent origins confirm it; else null."
+    )
 
 
 class ClaimDetailDocument(ClaimSummaryDocument):
@@ -167,6 +198,10 @@ class ClaimDetailDocument(ClaimSummaryDocument):
     appearances = AppearanceDocument(many=True)
     verdicts = VerdictInClaimDocument(many=True)
     contradictions = ContradictionInClaimDocument(many=True)
+    corroboration = CorroborationDocument(
+        required=False,
+        help_text="Only when asked for (GET with corroboration=true). Not part of the ETag: it is about other claims.",
+    )
 
 
 class AppearanceListInput(serializers.ListSerializer[Any]):
@@ -322,6 +357,7 @@ class ClaimStatusDocument(serializers.Serializer[Any]):
     verdict_id = serializers.IntegerField(allow_null=True, help_text="The verdict that set the status.")
     rated_at = serializers.DateTimeField(allow_null=True, help_text="When that verdict was recorded (its recorded_at).")
     retracted = serializers.BooleanField()
+    corroboration = CorroborationDocument(required=False, help_text="Only when asked for (corroboration=true).")
 
 
 class NotFoundDocument(serializers.Serializer[Any]):
@@ -346,11 +382,20 @@ class StatusLookupInput(InputSerializer):
     ids = StatusIdsField(max_length=MAX_STATUS_IDS, required=False, help_text=f"Up to {MAX_STATUS_IDS} claim ids.")
     url = SourceURLField(required=False, help_text="A source URL; normalised as sources are stored.")
     as_of = StrictDateTimeField(required=False, help_text=AS_OF_HELP)
+    corroboration = StrictBooleanField(
+        default=False, help_text="Also count each claim's agreeing claims by independent origin (one more query)."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("ids") and not attrs.get("url"):
             raise serializers.ValidationError({"ids": ["Give claim ids, a source url, or both."]}, code="required")
         return attrs
+
+
+class CorroborationInput(InputSerializer):
+    corroboration = StrictBooleanField(
+        default=False, help_text="Also count the agreeing claims by independent origin (one more query)."
+    )
 
 
 class AsOfInput(serializers.Serializer[Any]):
@@ -437,6 +482,7 @@ class ContradictionDocument(serializers.Serializer[Any]):
     explanation = serializers.CharField()
     rule = serializers.CharField()
     rule_version = serializers.IntegerField()
+    confidence = ConfidenceField()
     detected_at = serializers.DateTimeField()
     state_changed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()

@@ -64,6 +64,16 @@ class ContradictionRelation(models.TextChoices):
     SELF = "self", "Self-contradiction"
 
 
+class ContradictionConfidence(models.IntegerChoices):
+    """How firm a flag is, from what is recorded about its two claims and its rule
+    (``claims.rules``, "Confidence"). Stored as a rank so that the review queue sorts by it:
+    the higher, the firmer."""
+
+    HIGH = 3, "high"
+    MEDIUM = 2, "medium"
+    LOW = 1, "low"
+
+
 class ContradictionState(models.TextChoices):
     OPEN = "open", "Open"
     CONFIRMED = "confirmed", "Confirmed"
@@ -163,6 +173,8 @@ class Contradiction(models.Model):
 
     Lifecycle = ContradictionLifecycle
 
+    Confidence = ContradictionConfidence
+
     # Stored once per pair: claim_a is always the claim with the lower id.
     claim_a = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_a")
     claim_b = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="contradictions_as_b")
@@ -171,6 +183,14 @@ class Contradiction(models.Model):
     explanation = models.TextField()
     rule = models.CharField(max_length=60)
     rule_version = models.PositiveIntegerField(default=1)
+    # Computed by the engine with the flag (``claims.rules``, "Confidence"); the default only
+    # stands until the next check or scan of a flag written before there were levels.
+    confidence = models.PositiveSmallIntegerField(
+        choices=Confidence.choices,
+        default=Confidence.MEDIUM,
+        db_default=Confidence.MEDIUM,
+        help_text="How firm the flag is: the hedges, provenance and grades of its claims, and its rule.",
+    )
     detected_at = models.DateTimeField(db_default=models.functions.Now())
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
     state_reason = models.TextField(blank=True)
@@ -204,6 +224,11 @@ class Contradiction(models.Model):
             choices_check("relation", ContradictionRelation, "contradiction"),
             choices_check("state", ContradictionState, "contradiction"),
             models.CheckConstraint(
+                condition=Q(confidence__in=ContradictionConfidence.values),
+                name="contradiction_confidence_valid",
+                violation_error_message="confidence must be one of: 3 (high), 2 (medium), 1 (low).",
+            ),
+            models.CheckConstraint(
                 condition=Q(claim_a__lt=F("claim_b")),
                 name="contradiction_pair_ordered",
                 violation_error_message="Store a pair with the lower claim id first.",
@@ -233,6 +258,12 @@ class Contradiction(models.Model):
         indexes = [
             # The triage queue: open flags, newest first.
             models.Index(fields=["-detected_at", "-id"], name="contradiction_open_queue", condition=Q(state="open")),
+            # The review queue by firmness (API ?ordering=-confidence, the admin's default order).
+            models.Index(
+                fields=["-confidence", "-detected_at", "-id"],
+                name="contradiction_confidence_queue",
+                condition=Q(state="open"),
+            ),
             # Contradictions of a claim (claim_a is covered by the unique constraint).
             models.Index(fields=["claim_b"], name="contradiction_claim_b"),
             # Journalists' filters: by kind and state.

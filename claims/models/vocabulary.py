@@ -154,6 +154,12 @@ class Predicate(FieldChecks):
         default=False,
         help_text="Only one value can be true for a subject at any one time (e.g. controlled by).",
     )
+    spreads_to_parts = models.BooleanField(
+        default=False,
+        db_default=False,  # rows written by the starter vocabulary's migration, which predates it
+        help_text="A claim about a place holds for every place within it (part_of, at any depth): "
+        '"controlled by" (the whole place) does, "present near" does not.',
+    )
     unit = models.CharField(max_length=40, blank=True, help_text="For quantities, e.g. people, settlements.")
     description = models.TextField(blank=True)
 

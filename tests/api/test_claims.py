@@ -190,6 +190,7 @@ def test_the_detail_has_party_sources_with_excerpts_verdict_history_and_open_con
     assert body["contradictions"] == [
         {
             "id": world.contradictions["hadrut"].pk, "kind": "negation", "relation": "dispute", "state": "open",
+            "confidence": world.contradictions["hadrut"].confidence,
             "explanation": world.contradictions["hadrut"].explanation,
             "detected_at": body["contradictions"][0]["detected_at"],
             "other_claim": {"id": world.claims["hadrut"].pk, "statement": "Hadrut was taken by Azerbaijani forces",

@@ -34,6 +34,7 @@ from claims.api.views.common import (
     parse_input,
     parse_query,
 )
+from claims.api.views.status import CORROBORATION, wants_corroboration
 from claims.models import (
     Claim,
 )
@@ -97,12 +98,18 @@ class ClaimDetailView(APIView):
     required_permissions = {"GET": VIEW_CLAIM, "PUT": ("claims.change_claim",), "PATCH": ("claims.change_claim",)}
 
     @extend_schema(
-        operation_id="claims_retrieve", tags=["claims"], responses=ClaimDetailDocument, parameters=[ETAG_HEADER]
-    )
+        operation_id="claims_retrieve", tags=["claims"], responses=ClaimDetailDocument,
+        parameters=[ETAG_HEADER, CORROBORATION],
+    )  # fmt: skip
     def get(self, request: Request, pk: int) -> Response:
-        """A claim with its party, sources and excerpts, verdict history and open contradictions."""
+        """A claim with its party, sources and excerpts, verdict history and open contradictions
+        (and, if asked for, its corroboration by independent origins)."""
         document = claim_document(pk)
-        return Response(document, headers={"ETag": document_etag(document)})
+        etag = document_etag(document)  # of the claim itself: the corroboration is about others
+        if wants_corroboration(request):
+            found = selectors.claim_corroborations([pk]).get(pk)
+            document = {**document, "corroboration": documents.corroboration_document(found)}
+        return Response(document, headers={"ETag": etag})
 
     @extend_schema(
         operation_id="claims_update", tags=["claims"], request=ClaimUpdateInput, responses=ClaimDetailDocument,

@@ -41,7 +41,8 @@ def _contradiction_document(pk: int) -> dict[str, Any]:
 class ContradictionListView(GenericAPIView[Contradiction]):
     queryset = Contradiction.objects.all()
     filterset_class = ContradictionFilter
-    ordering_fields = ("detected_at", "updated_at", "id")
+    # ``-confidence``: the review queue, firmest flags first.
+    ordering_fields = ("detected_at", "updated_at", "confidence", "id")
     default_ordering = "-detected_at"
     required_permissions = {"GET": ("claims.view_contradiction",)}
 

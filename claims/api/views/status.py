@@ -14,6 +14,7 @@ from claims.api import documents
 from claims.api.serializers import (
     ChangeFeedDocument,
     ChangeFeedInput,
+    CorroborationInput,
     StatusLookupDocument,
     StatusLookupInput,
 )
@@ -28,6 +29,25 @@ from sources.models import Source
 
 # --- Verification status --------------------------------------------------------------
 
+CORROBORATION = OpenApiParameter(
+    "corroboration", {"type": "boolean", "default": False}, OpenApiParameter.QUERY,
+    description="Also count each claim's agreeing claims by independent origin (one more query).",
+)  # fmt: skip
+
+
+def corroboration_flag(request: Request) -> Any:
+    """The ``corroboration`` query parameter as given: true/false as booleans, anything
+    else left for the input serializer to refuse (a 400 naming it)."""
+    text = request.query_params["corroboration"]
+    return {"true": True, "false": False}.get(text, text)
+
+
+def wants_corroboration(request: Request) -> bool:
+    """Whether a GET asks for the corroboration (``?corroboration=true``)."""
+    if "corroboration" not in request.query_params:
+        return False
+    return bool(parse_query(CorroborationInput, {"corroboration": corroboration_flag(request)})["corroboration"])
+
 
 STATUS_PARAMETERS = [
     OpenApiParameter(
@@ -40,6 +60,7 @@ STATUS_PARAMETERS = [
         description="The claims appearing in the source with this URL (normalised as sources are stored).",
     ),
     AS_OF,
+    CORROBORATION,
 ]  # fmt: skip
 
 
@@ -63,6 +84,8 @@ class StatusLookupView(APIView):
         for name in ("url", "as_of"):
             if name in request.query_params:
                 data[name] = request.query_params[name]
+        if "corroboration" in request.query_params:
+            data["corroboration"] = corroboration_flag(request)
         return self._lookup(parse_query(StatusLookupInput, data))
 
     @extend_schema(operation_id="status_lookup_bulk", tags=["status"], request=StatusLookupInput,
@@ -82,6 +105,10 @@ class StatusLookupView(APIView):
             results = documents.statuses(selectors.claim_statuses(Claim.objects.filter(wanted), as_of))
         else:
             results = documents.statuses(selectors.claim_statuses_by_id(ids))  # the hot path: one precompiled query
+        if data.get("corroboration"):
+            corroborations = selectors.claim_corroborations([row["id"] for row in results])
+            for row in results:
+                row["corroboration"] = documents.corroboration_document(corroborations.get(row["id"]))
         found = {row["id"] for row in results}
         unknown_urls = [url] if url and not Source.objects.filter(url=url).exists() else []
         return Response(
