@@ -329,12 +329,12 @@ def claim_import_file(
     try:
         with transaction.atomic(), pghistory.context(claim_import=run.pk), connection.cursor() as cursor:
             report.claims_created, report.sources_created = stage.publish(cursor, created_by=_user_id(user))
-            claim_ids = stage.claim_ids(cursor) if check else []
             ClaimImport.objects.filter(pk=run.pk).update(
                 state=ClaimImport.State.PUBLISHED, claims_created=report.claims_created,
                 sources_created=report.sources_created, finished_at=timezone.now(),
             )  # fmt: skip
-            stage.drop(cursor)
+            if not check:
+                stage.drop(cursor)
     except (IntegrityError, DataError) as error:
         # A constraint the row checks do not know refused a row: nothing was published.
         report.errors.append(RowError(0, "file", "refused_by_database", f"The database refused the import: {error}"))
@@ -345,12 +345,20 @@ def claim_import_file(
     if check:
         from claims import detection
 
+        # The new claims' ids come from the stage a chunk at a time (memory stays flat), and
+        # the stage goes once they are all checked. Should this process die first, the
+        # claims are published all the same and the periodic scan checks them.
         totals: dict[str, int] = {}
-        for start in range(0, len(claim_ids), CHECK_BATCH):
-            outcome = detection.claims_check(claim_ids=claim_ids[start : start + CHECK_BATCH])
-            for name, value in outcome.__dict__.items():
-                totals[name] = totals.get(name, 0) + value
-            progress("checked", {"claims": min(start + CHECK_BATCH, len(claim_ids)), **totals})
+        checked = 0
+        with connection.cursor() as cursor:
+            stage.index_claim_ids(cursor)
+            for chunk in stage.claim_id_chunks(cursor, size=CHECK_BATCH):
+                outcome = detection.claims_check(claim_ids=chunk)
+                for name, value in outcome.__dict__.items():
+                    totals[name] = totals.get(name, 0) + value
+                checked += len(chunk)
+                progress("checked", {"claims": checked, **totals})
+            stage.drop(cursor)
         report.flags = totals
     run.refresh_from_db()
     return report

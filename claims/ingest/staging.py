@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import io
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -182,9 +182,22 @@ class Stage:
         cursor.execute(_PUBLISH_APPEARANCES.format(claims=self.claims, appearances=self.appearances))
         return claims, sources
 
-    def claim_ids(self, cursor: Any) -> list[int]:
-        cursor.execute(f"SELECT claim_id FROM {self.claims} ORDER BY claim_id")  # noqa: S608 - our own table
-        return [row[0] for row in cursor.fetchall()]
+    def index_claim_ids(self, cursor: Any) -> None:
+        cursor.execute(f"CREATE INDEX ON {self.claims} (claim_id)")
+
+    def claim_id_chunks(self, cursor: Any, *, size: int) -> Iterator[list[int]]:
+        """The staged claims' ids in ascending chunks of ``size`` (by keyset)."""
+        last = 0
+        while True:
+            cursor.execute(
+                f"SELECT claim_id FROM {self.claims} WHERE claim_id > %s ORDER BY claim_id LIMIT %s",  # noqa: S608
+                [last, size],
+            )
+            chunk = [row[0] for row in cursor.fetchall()]
+            if not chunk:
+                return
+            yield chunk
+            last = chunk[-1]
 
 
 def claim_ids_reserve(cursor: Any, count: int) -> list[int]:
