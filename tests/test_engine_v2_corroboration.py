@@ -7,15 +7,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from claims import detection
 from claims.models import Claim, ClaimSource, Entity
 from claims.selectors import claim_corroborations
 from claims.services import Appearance, claim_create
 from sources.models import Party, Source
 from tests import factories
 from tests.api.conftest import api_key, client_with_key, error_fields
-from tests.engine_fixtures import ASSERTED_AT, REPORTED, War, make_war
+from tests.engine_fixtures import ASSERTED_AT, REPORTED, War, flag_of, make_war
 from tests.factories import predicate
 
 
@@ -158,3 +160,21 @@ def test_a_corroboration_flag_that_is_not_a_boolean_is_a_400(war: War, consumer:
     ):
         assert response.status_code == 400
         assert "corroboration" in error_fields(response)
+
+
+def test_the_flags_admin_page_shows_each_claims_corroboration(
+    war: War, press: dict[str, Source], superuser: User
+) -> None:
+    said = control(war, by=war.aliyev, sources=[press["original"], press["copy"]])
+    control(war, by=war.south_front, sources=[press["wire"]])
+    denied = control(war, by=war.am_mod, sources=[press["copy_of_copy"]], denies=True)
+    detection.claim_check(claim_id=denied.pk)
+    client = Client()
+    client.force_login(superuser)
+
+    page = client.get(f"/admin/claims/contradiction/{flag_of(said, denied).pk}/change/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Claim A (#{said.pk}): 3 reports, 2 origins, 2 sides; confirmed by other sources" in text
+    assert f"Claim B (#{denied.pk}): 1 report, 1 origin, 1 side; not confirmed by an independent origin" in text

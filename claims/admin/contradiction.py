@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from claims import services
+from claims import selectors, services
 from claims.admin.common import ReasonForm, ask_reason, claim_card
 from claims.models import Contradiction, Entity, ScanRun
 from claims.models.contradiction import ContradictionLifecycle
@@ -142,6 +142,7 @@ class ContradictionAdmin(HistoryAdmin):
     fields = (
         "side_by_side",
         "explanation",
+        "corroboration",
         "kind",
         "relation",
         "state",
@@ -333,6 +334,24 @@ class ContradictionAdmin(HistoryAdmin):
     @admin.display(description="Claim B")
     def claim_b_card(self, obj: Contradiction) -> SafeString:
         return claim_card(obj.claim_b, full=False, period=getattr(obj, "claim_b_period", None))
+
+    @admin.display(description="Corroboration")
+    def corroboration(self, obj: Contradiction) -> SafeString:
+        """Each claim's agreeing reports by independent origin (one query for the pair):
+        whether either is confirmed by other sources, or only repeated by copies."""
+        found = selectors.claim_corroborations([obj.claim_a_id, obj.claim_b_id])
+        lines = []
+        for label, pk in (("A", obj.claim_a_id), ("B", obj.claim_b_id)):
+            corroboration = found.get(pk)
+            if corroboration is None:
+                continue
+            confirmed = (
+                "confirmed by other sources (suggest credibility 1)"
+                if corroboration.suggested_credibility
+                else "not confirmed by an independent origin"
+            )
+            lines.append(format_html("Claim {} (#{}): {}; {}", label, pk, corroboration.summary, confirmed))
+        return format_html("<br>".join(["{}"] * len(lines)), *lines) if lines else format_html("—")
 
     @admin.display(description="The two claims")
     def side_by_side(self, obj: Contradiction) -> SafeString:
