@@ -103,6 +103,22 @@ def matching_sources(text: str) -> QuerySet[Source]:
     return Source.objects.filter(title__icontains=text.strip()).select_related("publisher").order_by("title", "id")
 
 
+def about_place(place: Entity) -> Q:
+    """Claims about the place or a place within it. The places' ids are read first (one
+    query), so that the claims are found through claim_subject_predicate; a subquery of
+    the recursive walk was planned as a scan of every claim."""
+    return Q(subject_id__in=list(Entity.objects.within(place).values_list("pk", flat=True)))
+
+
+def _about_words(text: str) -> Q:
+    """Claims whose statement or quote has the words, or about a place they name. The
+    places are read first (one query), so that the two halves are two index scans (the
+    GIN index on the words, claim_subject_predicate on the places) and not a scan of every
+    claim testing both."""
+    places = list(matching_places(text).values_list("pk", flat=True)[:PLACES_PER_QUERY])
+    return Q(search_vector=_words(text)) | Q(subject_id__in=places)
+
+
 # --- The two lists ----------------------------------------------------------------------
 
 # What a list row shows (few joins: planning a query of many joins costs more than running it).
@@ -114,10 +130,9 @@ CLAIM_RELATED = ("subject", "predicate", "object_entity", "asserted_by")
 def claims_matching(filters: Filters, *, related: tuple[str, ...] = LIST_RELATED) -> ClaimQuerySet:
     claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase(), side_id=side_id())
     if filters.q:
-        places = matching_places(filters.q).values("pk")[:PLACES_PER_QUERY]
-        claims = claims.filter(Q(search_vector=_words(filters.q)) | Q(subject__in=places))
+        claims = claims.filter(_about_words(filters.q))
     if filters.place is not None:
-        claims = claims.about(filters.place)
+        claims = claims.filter(about_place(filters.place))
     if filters.party is not None:
         claims = claims.filter(asserted_by=filters.party)
     if filters.side is not None:
@@ -137,10 +152,9 @@ def claims_matching(filters: Filters, *, related: tuple[str, ...] = LIST_RELATED
 def contradictions_matching(filters: Filters) -> ContradictionQuerySet:
     flags = Contradiction.objects.all()
     if filters.q:
-        places = matching_places(filters.q).values("pk")[:PLACES_PER_QUERY]
-        flags = _involving_any(flags, Claim.objects.filter(Q(subject__in=places) | Q(search_vector=_words(filters.q))))
+        flags = _involving_any(flags, Claim.objects.filter(_about_words(filters.q)))
     if filters.place is not None:
-        flags = _involving_any(flags, Claim.objects.about(filters.place))
+        flags = _involving_any(flags, Claim.objects.filter(about_place(filters.place)))
     if filters.party is not None:
         flags = _involving_any(flags, Claim.objects.filter(asserted_by=filters.party))
     if filters.side is not None:
@@ -296,7 +310,7 @@ def place_timeline(place: Entity, *, predicate: str = "") -> tuple[list[Claim], 
     """The claims about the place and places within it, by period start, at most
     ``TIMELINE_LIMIT`` (the latest); and whether there were more."""
     claims = (
-        Claim.objects.about(place)
+        Claim.objects.filter(about_place(place))
         .select_related(*CLAIM_RELATED)
         .annotate(side_id=side_id(), period_phrase=PeriodPhrase())
     )
