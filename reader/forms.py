@@ -95,6 +95,8 @@ class Filters:
     kind: str = ""
     review: str = ""
     status: str = ""
+    # The ids of the places the words name, when the caller has already read them.
+    q_places: tuple[int, ...] | None = None
 
     @property
     def period(self) -> DateRange | None:

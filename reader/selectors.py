@@ -110,12 +110,13 @@ def about_place(place: Entity) -> Q:
     return Q(subject_id__in=list(Entity.objects.within(place).values_list("pk", flat=True)))
 
 
-def _about_words(text: str) -> Q:
+def _about_words(text: str, places: tuple[int, ...] | None = None) -> Q:
     """Claims whose statement or quote has the words, or about a place they name. The
     places are read first (one query), so that the two halves are two index scans (the
     GIN index on the words, claim_subject_predicate on the places) and not a scan of every
     claim testing both."""
-    places = list(matching_places(text).values_list("pk", flat=True)[:PLACES_PER_QUERY])
+    if places is None:
+        places = tuple(matching_places(text).values_list("pk", flat=True)[:PLACES_PER_QUERY])
     return Q(search_vector=_words(text)) | Q(subject_id__in=places)
 
 
@@ -130,7 +131,7 @@ CLAIM_RELATED = ("subject", "predicate", "object_entity", "asserted_by")
 def claims_matching(filters: Filters, *, related: tuple[str, ...] = LIST_RELATED) -> ClaimQuerySet:
     claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase(), side_id=side_id())
     if filters.q:
-        claims = claims.filter(_about_words(filters.q))
+        claims = claims.filter(_about_words(filters.q, filters.q_places))
     if filters.place is not None:
         claims = claims.filter(about_place(filters.place))
     if filters.party is not None:
@@ -152,7 +153,7 @@ def claims_matching(filters: Filters, *, related: tuple[str, ...] = LIST_RELATED
 def contradictions_matching(filters: Filters) -> ContradictionQuerySet:
     flags = Contradiction.objects.all()
     if filters.q:
-        flags = _involving_any(flags, Claim.objects.filter(_about_words(filters.q)))
+        flags = _involving_any(flags, Claim.objects.filter(_about_words(filters.q, filters.q_places)))
     if filters.place is not None:
         flags = _involving_any(flags, Claim.objects.filter(about_place(filters.place)))
     if filters.party is not None:

@@ -9,6 +9,7 @@ never a 500.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -80,19 +81,25 @@ def search(request: HttpRequest) -> HttpResponse:
     page = None
     matches: dict[str, list[Any]] = {}
     if filters is not None:
+        cursor = form.cleaned_data.get("cursor") or ""
+        if filters.q:
+            # The places the words name, read once: the list and the matches both use them.
+            places = list(reader_selectors.matching_places(filters.q)[:8])
+            filters = dataclasses.replace(
+                filters, q_places=tuple(p.pk for p in places[: reader_selectors.PLACES_PER_QUERY])
+            )
         listing = (
             reader_selectors.claims_matching(filters)
             if filters.show == CLAIMS
             else reader_selectors.contradictions_matching(filters)
         )
-        cursor = form.cleaned_data.get("cursor") or ""
         try:
             page = reader_selectors.keyset_page(listing, listing=filters.show, cursor=cursor)
         except BadCursor as exc:
             errors.append(str(exc))
         if filters.q and not cursor:
             matches = {
-                "places": list(reader_selectors.matching_places(filters.q)[:8]),
+                "places": places,
                 "parties": list(reader_selectors.matching_parties(filters.q)[:8]),
                 "sources": list(reader_selectors.matching_sources(filters.q)[:8]),
             }
