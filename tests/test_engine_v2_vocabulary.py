@@ -20,7 +20,7 @@ from tests.test_engine_worker import wait_for
 
 # Each test saves through the services, which commit and then publish the checks and
 # re-checks to a real worker; the test waits for what the worker writes.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @dataclass
