@@ -20,21 +20,12 @@ from import_export import resources
 from import_export.results import Result, RowResult
 
 from claims.ingest import BULK_MAX_ROWS, BulkRefused, claims_bulk_create
-from claims.ingest.formats import FileProblem, check_header
+from claims.ingest.formats import FileProblem, check_header, sheet_cell
 from claims.ingest.rows import CLAIM_FIELDS, FLAT_APPEARANCE
 from claims.models import Claim
 
 # The columns a sheet may have, in the order the import page lists them.
 SHEET_COLUMNS = (*CLAIM_FIELDS, *FLAT_APPEARANCE)
-
-
-def _cell(value: Any) -> Any:
-    """A cell as ``claims.ingest`` reads a sheet's: text (numbers too), dates as they are."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else repr(value)
-    return value
 
 
 class ClaimSheetResource(resources.ModelResource):  # type: ignore[type-arg]
@@ -70,7 +61,7 @@ class ClaimSheetResource(resources.ModelResource):  # type: ignore[type-arg]
             result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
             return result
         rows = [
-            {name: _cell(value) for name, value in zip(headers, values, strict=False) if value not in (None, "")}
+            {name: sheet_cell(value) for name, value in zip(headers, values, strict=False) if value not in (None, "")}
             for values in dataset
         ]
         try:

@@ -185,7 +185,7 @@ def read_xlsx(binary: IO[bytes]) -> Iterator[tuple[int, Any]]:
         check_header(header)
         for number, cells in enumerate(rows, start=1):
             values = {
-                name: cell if not isinstance(cell, int | float) or isinstance(cell, bool) else _sheet_number(cell)
+                name: sheet_cell(cell)
                 for name, cell in zip(header, cells, strict=False)
                 if cell is not None and cell != ""
             }
@@ -197,8 +197,11 @@ def read_xlsx(binary: IO[bytes]) -> Iterator[tuple[int, Any]]:
         book.close()
 
 
-def _sheet_number(cell: int | float) -> str:
-    """A number cell as the text a CSV would hold (ids and credibility read as text)."""
+def sheet_cell(cell: Any) -> Any:
+    """A spreadsheet cell as a CSV would hold it: a number as its text (ids and
+    credibility read as text, as from a CSV); anything else as it is."""
+    if isinstance(cell, bool) or not isinstance(cell, int | float):
+        return cell
     return str(int(cell)) if float(cell).is_integer() else repr(cell)
 
 
