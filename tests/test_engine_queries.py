@@ -80,3 +80,44 @@ def test_the_incremental_check_reads_the_claims_through_an_index_not_the_whole_t
     assert "Seq Scan on claims_claim" not in plans["reconcile"]
     assert "claim_candidates_gist" in plans["reconcile"] or "claim_subject_predicate" in plans["reconcile"]
     assert pairs() == set()
+
+
+
+def claims_read(statement: str, params: dict[str, Any]) -> int:
+    """How many claims rows running ``statement`` reads (emitted or filtered out by any scan
+    of claims_claim, in every loop), from PostgreSQL's own account of the run."""
+
+    def walk(node: dict[str, Any]) -> int:
+        own = 0
+        if node.get("Relation Name") == "claims_claim":
+            read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            own = (read + node.get("Rows Removed by Index Recheck", 0)) * node["Actual Loops"]
+        return own + sum(walk(child) for child in node.get("Plans", []))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off; EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+        return walk(cursor.fetchone()[0][0]["Plan"])
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
+def test_the_containment_check_reads_as_many_claims_on_a_large_table_as_on_a_small_one(war: War, batch: bool) -> None:
+    # Hadrut lies within a district, so the check walks part_of: the claims about the
+    # district are candidates, the many "controlled by" claims about other places in the
+    # same weeks are not, and must not be read (the planner once read every one of them
+    # and asked the walk about each afterwards).
+    district = factories.EntityFactory(name="Hadrut district")
+    war.hadrut.part_of = district
+    war.hadrut.save()
+    war.claim(by=war.aliyev, subject=district, value=war.az, valid_from=D(2020, 9, 1), valid_until=None)
+    claim = war.claim(by=war.am_mod, value=war.artsakh)
+    statement = detection.RECONCILE_BATCH if batch else detection.RECONCILE_CLAIM
+    params = {"claim_id": claim.pk, "claim_ids": [claim.pk], "explain_since": "-infinity", "reexplain": False}
+
+    claims_read(statement, params)
+    assert len(pairs()) == 1  # the containment flag; from here on each run changes nothing
+    small = claims_read(statement, params)
+    grow_the_table(war, claims=3000)
+    large = claims_read(statement, params)
+
+    assert len(pairs()) == 1
+    assert large == small, f"the check read {small} claims on a small table and {large} on a large one"

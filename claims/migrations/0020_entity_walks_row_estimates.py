@@ -1,9 +1,9 @@
 """Tell the planner how many places the part_of walks return. Without ROWS a set-returning
 function is assumed to return 1,000 rows, so the check of one claim under a spreading
-predicate expected 2,000 places to look up and read every claim of the table by a hash join
-instead (58 ms at 100k claims, growing with the table) rather than the index, a place at a
-time. A place has a few wholes (its district, region, country) and, for a district, some
-dozens of parts; the estimates need only be of that order."""
+predicate expected some thousands of containment candidates and joined them with the
+claims table by hash joins over the whole table (58 ms at 100k claims, growing with it)
+instead of by its primary key. A place has a few wholes (its district, region, country)
+and, for a district, some dozens of parts; the estimates need only be of that order."""
 
 from django.db import migrations
 
