@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +75,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of scan and bare join")
     parser.add_argument("--checks", type=int, default=300, help="incremental checks timed in-process")
     parser.add_argument("--worker-checks", type=int, default=200, help="checks timed through a real worker")
+    parser.add_argument(
+        "--parts", type=int, default=max(2, os.cpu_count() or 2), help="parts of the split scan (default: CPUs)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the data if the database already holds N claims")
     args = parser.parse_args()
     sizes = args.claims or [100_000, 1_000_000]
@@ -106,6 +111,7 @@ def main() -> None:
     print("\n=== Summary ===")
     header = (
         f"{'N':>10} | {'pairs':>8} | {'first scan':>10} | {'scan':>7} | {'bare join':>9} | {'ratio':>5} | "
+        f"{'split, 1 worker':>15} | {'split, ' + str(args.parts) + ' workers':>15} | "
         f"{'check (db)':>10} | {'check edited':>12} | {'worker e2e':>10} | {'worker/claim':>12} | {'worker peak RSS':>15}"
     )
     print(header)
@@ -113,7 +119,8 @@ def main() -> None:
     for row in summary:
         print(
             f"{row['claims']:>10,} | {row['pairs']:>8,} | {row['first_scan']:>9.1f}s | {row['scan']:>6.2f}s | "
-            f"{row['bare']:>8.2f}s | {row['ratio']:>5.2f} | {row['check_ms']:>8.2f}ms | {row['edited_ms']:>10.2f}ms | "
+            f"{row['bare']:>8.2f}s | {row['ratio']:>5.2f} | {row['split_1']:>14.2f}s | {row['split_n']:>14.2f}s | "
+            f"{row['check_ms']:>8.2f}ms | {row['edited_ms']:>10.2f}ms | "
             f"{row['e2e_ms']:>8.1f}ms | {row['throughput_ms']:>10.1f}ms | {row['peak_rss_mb']:>12.1f} MB"
         )
 
@@ -181,6 +188,19 @@ def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dic
         f"plan (parallel hash join); {bare_default:.3f} s with the planner's default plan"
     )
     print(f"ratio scan / bare join: {scan / best_bare:.2f}x (target <= 1.5x)")
+    # The same scan split into parts (claims.detection.contradiction_scan_split), run by a
+    # real worker with one pool process, then with one per part.
+    parts = args.parts
+    split = {
+        workers: split_scan_seconds(database_url=database_url, parts=parts, workers=workers, rounds=args.rounds)
+        for workers in (1, parts)
+    }
+    print(
+        f"full scan split into {parts} parts through a real worker (publish -> last part done), median of "
+        f"{args.rounds}: {split[1]:.3f} s with 1 pool process, {split[parts]:.3f} s with {parts} "
+        f"({split[1] / split[parts]:.2f}x); single statement {scan:.3f} s, bare join {best_bare:.3f} s "
+        f"(ratio {split[parts] / best_bare:.2f}x)"
+    )
     stale = scan_after_edits(fraction=0.01)
     print(
         f"full scan after 1% of claims were edited behind the engine's back: {stale['seconds']:.2f} s "
@@ -231,6 +251,8 @@ def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dic
         "scan": scan,
         "bare": best_bare,
         "ratio": scan / best_bare,
+        "split_1": split[1],
+        "split_n": split[parts],
         "check_ms": check_ms,
         "edited_ms": edited_ms,
         "e2e_ms": worker["e2e_ms"],
@@ -297,11 +319,10 @@ def sample_claims(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
-    """Start a real worker on its own queue, time checks through it, and read its peak RSS."""
-    import psutil
-
-    from claims.tasks import claim_check_contradictions, contradiction_scan
+@contextmanager
+def _worker(*, database_url: str, concurrency: int) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """A real worker process (prefork, ``concurrency`` pool processes) on a queue of its own;
+    yields the queue, the process and its log. Tasks the worker enqueues go to its queue."""
     from project.celery import app
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -319,7 +340,8 @@ def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
                 "-Q",
                 queue,
                 "--pool=prefork",
-                "--concurrency=1",
+                f"--concurrency={concurrency}",
+                "--prefetch-multiplier=1",
                 "--loglevel=WARNING",
                 "--without-gossip",
                 "--without-mingle",
@@ -333,6 +355,26 @@ def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
         )
     try:
         app.send_task("project.health", queue=queue).get(timeout=120)
+        yield queue, process, log_path
+    except Exception:
+        print(log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
+    """Time checks through a real worker, and read its peak RSS."""
+    import psutil
+
+    from claims.tasks import claim_check_contradictions, contradiction_scan
+    from project.celery import app
+
+    with _worker(database_url=database_url, concurrency=1) as (queue, process, _log):
         one_by_one = []
         for claim_id in ids:
             started = time.perf_counter()
@@ -345,23 +387,14 @@ def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
         app.send_task("project.health", queue=queue).get(timeout=600)
         queued = (time.perf_counter() - started) / len(ids)
         started = time.perf_counter()
-        contradiction_scan.apply_async(kwargs={"triggered_by": "bench-worker"}, queue=queue, ignore_result=False).get(
-            timeout=1800
-        )
+        contradiction_scan.apply_async(
+            kwargs={"triggered_by": "bench-worker", "parts": 1}, queue=queue, ignore_result=False
+        ).get(timeout=1800)
         scan_seconds = time.perf_counter() - started
         main = psutil.Process(process.pid)
         children = main.children(recursive=True)
         child_peak = max(_peak_rss_mb(child.pid) for child in children)
         main_peak = _peak_rss_mb(main.pid)
-    except Exception:
-        print(log_path.read_text(errors="replace")[-4000:])
-        raise
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
     return {
         "e2e_ms": statistics.median(one_by_one) * 1000,
         "throughput_ms": queued * 1000,
@@ -369,6 +402,28 @@ def worker_figures(*, ids: list[int], database_url: str) -> dict[str, float]:
         "child_peak_mb": child_peak,
         "main_peak_mb": main_peak,
     }
+
+
+def split_scan_seconds(*, database_url: str, parts: int, workers: int, rounds: int) -> float:
+    """The median wall time of the full scan split into ``parts``, run by a worker with
+    ``workers`` pool processes: from the task's publication to its parent run finishing."""
+    from claims.models import ScanRun
+    from claims.tasks import contradiction_scan
+
+    timings = []
+    with _worker(database_url=database_url, concurrency=workers) as (queue, _process, _log):
+        for _ in range(rounds):
+            started = time.perf_counter()
+            run_id = contradiction_scan.apply_async(
+                kwargs={"triggered_by": "bench-split", "parts": parts}, queue=queue, ignore_result=False
+            ).get(timeout=600)
+            assert run_id is not None, "another scan was running"
+            while (run := ScanRun.objects.get(pk=run_id)).status == ScanRun.Status.RUNNING:
+                time.sleep(0.01)
+            timings.append(time.perf_counter() - started)
+            assert run.status == ScanRun.Status.FINISHED, run.error
+            assert run.flags_opened == run.flags_closed == 0
+    return statistics.median(timings)
 
 
 def _peak_rss_mb(pid: int) -> float:

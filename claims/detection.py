@@ -51,13 +51,15 @@ import datetime as dt
 import logging
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pghistory
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from claims.models import Contradiction, Rating, ScanRun, Verdict
@@ -93,6 +95,26 @@ ALERT_RATING = Rating.TRUE.value
 ENGINE_LOCK = 0x6377_656E_6769_6E65  # "cwengine": a scan holds it exclusively, checks shared
 SCAN_LOCK = 0x6377_7363_616E_0001  # one full scan at a time (session lock, tried, not awaited)
 GROUP_LOCK_CLASS = 0x6377  # pg_advisory_xact_lock(GROUP_LOCK_CLASS, hashtext('subject:predicate'))
+# The split scan (``contradiction_scan_split``): the hash of a subject's topmost place
+# (``cw_entity_root``) falls in one of SCAN_BUCKETS ranges; a part of the scan takes its
+# ranges' locks (BUCKET_LOCK_CLASS, bucket) exclusively, a claim's check takes those of the
+# claims it reads shared. Pairs never cross topmost places (a pair shares a subject, or one
+# subject lies within the other), so the parts are independent.
+SCAN_BUCKET_BITS = 6
+SCAN_BUCKETS = 1 << SCAN_BUCKET_BITS
+BUCKET_LOCK_CLASS = 0x6378
+SCAN_PART_LOCK = 0x6377_7061_0000_0000  # + parent run * SCAN_BUCKETS + part: one worker per part (session lock)
+
+
+def bucket_sql(root: str) -> str:
+    """The SQL of the hash range (0 .. SCAN_BUCKETS - 1) the topmost place ``root`` is in."""
+    return f"((hashint8({root})::bigint + 2147483648) >> {32 - SCAN_BUCKET_BITS})::int"
+
+
+def part_buckets(part: int, parts: int) -> tuple[int, int]:
+    """The first and last bucket of part ``part`` (from 0) of a scan split into ``parts``."""
+    return part * SCAN_BUCKETS // parts, (part + 1) * SCAN_BUCKETS // parts - 1
+
 
 # --- The rules, in SQL ----------------------------------------------------------------
 # Over a pair of claims ``a`` and ``b`` (a.id < b.id) with the same subject and predicate
@@ -172,8 +194,9 @@ CROSS JOIN LATERAL (
 WHERE x.retracted_at IS NULL AND {scope}
 """  # noqa: S608 - constant fragments
 
-# Every candidate (the full scan), set-based: every (whole, part) pair of places from one
-# recursive walk of part_of, joined with the claims about each by hash joins.
+# Every candidate (the full scan, or the part of it ``{scope}`` selects), set-based: every
+# (whole, part) pair of places from one recursive walk of part_of, joined with the claims
+# about each by hash joins.
 ALL_CONTAINMENT = """
 SELECT x.id AS x_id, y.id AS y_id, true AS x_whole
 FROM (
@@ -188,8 +211,8 @@ FROM (
 JOIN claims_predicate px ON px.spreads_to_parts
 JOIN claims_claim x ON x.subject_id = r.whole_id AND x.predicate_id = px.id
 JOIN claims_claim y ON y.subject_id = r.part_id AND y.predicate_id = px.id AND y.period && x.period
-WHERE x.retracted_at IS NULL AND y.retracted_at IS NULL
-"""
+WHERE x.retracted_at IS NULL AND y.retracted_at IS NULL AND {scope}
+"""  # noqa: S608 - constant fragments
 
 
 def _contained(candidates: str) -> str:
@@ -453,12 +476,31 @@ RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY).
 # not), and the writing statement is then planned from the real number of changed flags
 # (usually none) instead of a guess that every pair changes.
 _ALL_SOURCES = (
-    f"found AS ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT)}), "  # noqa: S608 - constants
+    f"found AS ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT.format(scope='true'))}), "  # noqa: S608 - constants
     f"existing AS ({_EXISTING})"
 )
 PLAN_ALL = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
     + PLAN.format(sources=_ALL_SOURCES)
+    + " SELECT * FROM changed"
+)
+
+# A part of the split scan: the places whose topmost place hashes into the part's buckets
+# (into the temporary table cw_part_places first, so that the planner knows how many), the
+# pairs whose first claim is about one of them (both claims are: pairs never cross
+# topmost places), and the flags whose first claim is.
+PART_PLACES = f"""CREATE TEMPORARY TABLE cw_part_places ON COMMIT DROP AS
+SELECT id FROM claims_entity WHERE {bucket_sql("cw_entity_root(id)")} BETWEEN %(low)s AND %(high)s"""  # noqa: S608 - constants
+_IN_PART = "subject_id IN (SELECT id FROM cw_part_places)"
+COUNT_PART = f"ANALYZE cw_part_places; SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608 - constants
+_PART_SOURCES = (
+    f"found AS ({PAIRS.format(scope='a.' + _IN_PART)} "  # noqa: S608 - constants
+    f"UNION ALL {_contained(ALL_CONTAINMENT.format(scope='x.' + _IN_PART))}), "
+    f"existing AS ({_EXISTING} JOIN claims_claim ca ON ca.id = c.claim_a_id WHERE ca.{_IN_PART})"
+)
+PLAN_PART = (
+    "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
+    + PLAN.format(sources=_PART_SOURCES)
     + " SELECT * FROM changed"
 )
 APPLY_ALL = "WITH changed AS (SELECT * FROM cw_changed)," + APPLY  # noqa: S608 - constants
@@ -486,19 +528,28 @@ RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES) + "," + APPLY
 # For a predicate that spreads to the parts the group is the topmost place containing the
 # subject, so that the checks of a claim about a district and of one about a village in
 # it serialise too. Sorted, so that two checks always take their locks in the same order.
+#
+# First, shared, the split scan's bucket of each of those claims (a part of the scan that
+# covers one holds it exclusively, so the check waits for that part). The buckets come
+# first, then the groups, each sorted, in every check.
 LOCK_CLAIM_GROUPS = f"""
-SELECT count(pg_advisory_xact_lock({GROUP_LOCK_CLASS}, g.key)) FROM (
-    SELECT DISTINCT hashtext(
-        CASE WHEN p.spreads_to_parts THEN cw_entity_root(c.subject_id) ELSE c.subject_id END
-        || ':' || c.predicate_id) AS key
+SELECT count(CASE WHEN g.class = {BUCKET_LOCK_CLASS} THEN pg_advisory_xact_lock_shared(g.class, g.key)
+                  ELSE pg_advisory_xact_lock(g.class, g.key) END) FROM (
+    SELECT DISTINCT k.class, k.key
     FROM claims_claim c
     JOIN claims_predicate p ON p.id = c.predicate_id
+    CROSS JOIN LATERAL (SELECT cw_entity_root(c.subject_id) AS root) r
+    CROSS JOIN LATERAL (
+        VALUES ({BUCKET_LOCK_CLASS}, {bucket_sql("r.root")}),
+               ({GROUP_LOCK_CLASS}, hashtext(
+                   CASE WHEN p.spreads_to_parts THEN r.root ELSE c.subject_id END || ':' || c.predicate_id))
+    ) k(class, key)
     WHERE c.id IN (  -- a union, not ORs, so that each part reads an index
         SELECT %(claim_id)s::bigint
         UNION SELECT claim_b_id FROM claims_contradiction WHERE claim_a_id = %(claim_id)s
         UNION SELECT claim_a_id FROM claims_contradiction WHERE claim_b_id = %(claim_id)s
     )
-    ORDER BY key
+    ORDER BY k.class DESC, k.key
 ) g
 """  # noqa: S608 - constant fragments
 
@@ -625,59 +676,195 @@ def _quiet(phase: str, figures: dict[str, Any]) -> None:
     pass
 
 
+# A split scan whose parent run is still running after this long was abandoned (its parts
+# are killed at their hard time limit, well within it, and a part that never ran was lost).
+SPLIT_SCAN_ABANDONED_AFTER = dt.timedelta(hours=2)
+
+
 def contradiction_scan(*, triggered_by: str = "", progress: Progress = _quiet) -> ScanRun | None:
     """Reconcile every flag with the rules, in the database, and record a ``ScanRun``.
 
     Catches whatever the incremental checks missed (a broker that was down, a worker
     killed mid-task, a bulk edit in SQL). Returns ``None`` without scanning when another
-    scan is running. ``progress(phase, figures)`` is told about each phase as it ends.
-    Call it outside a transaction (beat and the command do): then the run shows as running
-    while it runs, and the scan itself is one transaction, so a scan that dies changes no
-    flag. Inside a caller's transaction it still works, as part of that transaction.
+    scan (or a split scan's parts) is running. ``progress(phase, figures)`` is told about
+    each phase as it ends. Call it outside a transaction (beat and the command do): then
+    the run shows as running while it runs, and the scan itself is one transaction, so a
+    scan that dies changes no flag. Inside a caller's transaction it still works, as part
+    of that transaction.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK])
-        row = cursor.fetchone()
-    if not row or not row[0]:
-        logger.info("contradiction scan skipped: another scan is running")
-        progress("skipped", {})
+    with _session_lock(SCAN_LOCK) as free:
+        if not free or _split_scan_running():
+            logger.info("contradiction scan skipped: another scan is running")
+            progress("skipped", {})
+            return None
+        _fail_abandoned_runs()
+        run = ScanRun.objects.create(triggered_by=triggered_by[:100])
+        return _scan_run(run, explain_since=_explain_since(before=None), buckets=None, progress=progress)
+
+
+def contradiction_scan_split(*, parts: int, triggered_by: str = "") -> ScanRun | None:
+    """Begin a full scan split into ``parts`` independent parts, for workers to run side by
+    side: record its parent run and return it (``None`` when another scan is running).
+    The caller runs ``contradiction_scan_part(run_id=run.pk, part=k)`` for each k (the
+    Celery task enqueues them). Part k covers one range of the hash of the subjects'
+    topmost places; each holds its own lock and records its own run, and the parent
+    finishes with the sums of their figures when the last part does (or fails when one
+    does)."""
+    if not 1 <= parts <= SCAN_BUCKETS:
+        raise ValueError(f"A scan splits into 1 to {SCAN_BUCKETS} parts, not {parts}.")
+    with _session_lock(SCAN_LOCK) as free:
+        if not free or _split_scan_running():
+            logger.info("contradiction scan skipped: another scan is running")
+            return None
+        _fail_abandoned_runs()
+        return ScanRun.objects.create(triggered_by=triggered_by[:100], parts=parts)
+
+
+def contradiction_scan_part(*, run_id: int, part: int, progress: Progress = _quiet) -> ScanRun | None:
+    """Run part ``part`` of the split scan ``run_id`` (see ``contradiction_scan_split``):
+    one transaction over the claims whose subject's topmost place hashes into the part's
+    range, holding that range's locks, so that checks of its claims wait for it while the
+    other parts and checks go on. Returns the part's run; ``None`` when there is nothing to
+    do: the parent is no longer running, the part already finished, or another worker is
+    running it (a message delivered twice)."""
+    parent = ScanRun.objects.filter(pk=run_id, parent__isnull=True).first()
+    if parent is None or parent.status != ScanRun.Status.RUNNING or not 0 <= part < parent.parts:
         return None
-    try:
-        return _scan_holding_lock(triggered_by=triggered_by, progress=progress)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK])
+    with _session_lock(SCAN_PART_LOCK + run_id * SCAN_BUCKETS + part) as free:
+        if not free:
+            return None
+        run, created = ScanRun.objects.get_or_create(
+            parent=parent, part=part, defaults={"triggered_by": parent.triggered_by, "parts": parent.parts}
+        )
+        if not created:
+            if run.status == ScanRun.Status.FINISHED:
+                return None
+            # Its worker died mid-part (its lock is free): run it again.
+            ScanRun.objects.filter(pk=run.pk).update(status=ScanRun.Status.RUNNING, started_at=timezone.now())
+        try:
+            run = _scan_run(
+                run,
+                explain_since=_explain_since(before=parent.started_at),
+                buckets=part_buckets(part, parent.parts),
+                progress=progress,
+            )
+        except Exception as exc:
+            split_scan_failed(run_id=parent.pk, error=f"Part {part + 1} of {parent.parts} failed: {exc}")
+            raise
+    _split_scan_finish(run_id=parent.pk)
+    return run
 
 
-def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
-    # Only one scan holds the scan lock, so a run still marked running was killed.
-    ScanRun.objects.filter(status=ScanRun.Status.RUNNING).update(
-        status=ScanRun.Status.FAILED,
-        finished_at=timezone.now(),
-        error="Abandoned: the process running it stopped before it finished.",
+def split_scan_failed(*, run_id: int, error: str) -> None:
+    """Record that the split scan ``run_id`` failed (a part failed, or its parts could not
+    be enqueued)."""
+    ScanRun.objects.filter(pk=run_id, status=ScanRun.Status.RUNNING).update(
+        status=ScanRun.Status.FAILED, finished_at=timezone.now(), error=error[:2000]
     )
-    previous = (
-        ScanRun.objects.filter(status=ScanRun.Status.FINISHED)
-        .order_by("-started_at")
-        .values_list("started_at", flat=True)
-    ).first()
-    run = ScanRun.objects.create(triggered_by=triggered_by[:100])
-    # A flag whose claims changed after the previous scan began gets its explanation
-    # recomputed; the margin covers transactions that were still open when it began.
-    explain_since = previous - dt.timedelta(hours=1) if previous else "-infinity"
+
+
+def _split_scan_finish(*, run_id: int) -> None:
+    """Finish the split scan's parent run if every part has finished, with their sums."""
+    figures = ["claims_scanned", "flags_opened", "flags_closed", "flags_reopened", "flags_resolved"]
+    with transaction.atomic():
+        parent = ScanRun.objects.select_for_update().get(pk=run_id)
+        done = parent.part_runs.filter(status=ScanRun.Status.FINISHED).aggregate(
+            count=Count("pk"), **{name: Sum(name) for name in figures}
+        )
+        if parent.status != ScanRun.Status.RUNNING or done["count"] < parent.parts:
+            return
+        for name in figures:
+            setattr(parent, name, done[name])
+        parent.status = ScanRun.Status.FINISHED
+        parent.finished_at = timezone.now()
+        parent.save(update_fields=[*figures, "status", "finished_at"])
+    logger.info("split contradiction scan %s finished: %s parts", run_id, parent.parts)
+
+
+@contextmanager
+def _session_lock(key: int) -> Iterator[bool]:
+    """Try the session advisory lock ``key`` (never wait for it); yield whether it was got,
+    and release it after."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        row = cursor.fetchone()
+    got = bool(row and row[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _split_scan_running() -> bool:
+    """Whether a split scan's parts are still to run or running (call holding SCAN_LOCK)."""
+    live_since = timezone.now() - SPLIT_SCAN_ABANDONED_AFTER
+    return ScanRun.objects.filter(
+        parent__isnull=True, parts__gt=1, status=ScanRun.Status.RUNNING, started_at__gte=live_since
+    ).exists()
+
+
+def _fail_abandoned_runs() -> None:
+    """Mark failed the runs whose process stopped before they finished (call holding
+    SCAN_LOCK, with no split scan running): a single scan still marked running (only one
+    scan holds the lock at a time), and a split scan past SPLIT_SCAN_ABANDONED_AFTER with
+    its parts still marked running."""
+    abandoned = list(
+        ScanRun.objects.filter(parent__isnull=True, status=ScanRun.Status.RUNNING).values_list("pk", flat=True)
+    )
+    if abandoned:
+        ScanRun.objects.filter(Q(pk__in=abandoned) | Q(parent__in=abandoned), status=ScanRun.Status.RUNNING).update(
+            status=ScanRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="Abandoned: the process running it stopped before it finished.",
+        )
+
+
+def _explain_since(*, before: dt.datetime | None) -> dt.datetime | str:
+    """A flag whose claims changed after the previous whole scan began (before ``before``)
+    gets its explanation recomputed; the margin covers transactions that were still open
+    when it began."""
+    runs = ScanRun.objects.filter(status=ScanRun.Status.FINISHED, parent__isnull=True)
+    if before is not None:
+        runs = runs.filter(started_at__lt=before)
+    previous = runs.order_by("-started_at").values_list("started_at", flat=True).first()
+    return previous - dt.timedelta(hours=1) if previous else "-infinity"
+
+
+def _scan_run(
+    run: ScanRun, *, explain_since: dt.datetime | str, buckets: tuple[int, int] | None, progress: Progress
+) -> ScanRun:
+    """Reconcile the flags of every claim (``buckets`` None), or of the claims whose
+    subject's topmost place hashes into the buckets ``(first, last)``, in one transaction,
+    and record the figures on ``run``."""
     started = time.perf_counter()
     try:
         with pghistory.context(actor="contradiction-engine", check="scan", scan=run.pk), transaction.atomic():
             with connection.cursor() as cursor:
                 _scan_settings(cursor)
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
+                if buckets is None:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
+                else:
+                    # Beside the other parts (the engine lock shared), and alone in its buckets.
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock_shared(%s), "
+                        "(SELECT count(pg_advisory_xact_lock(%s, b)) FROM generate_series(%s, %s) b)",
+                        [ENGINE_LOCK, BUCKET_LOCK_CLASS, *buckets],
+                    )
                 progress("locked", {"seconds": time.perf_counter() - started})
                 # Every claim is read: a retracted one to close its flags. (Counted from an
                 # index, without reading the table.)
-                cursor.execute("SELECT count(*) FROM claims_claim")
+                if buckets is None:
+                    cursor.execute("SELECT count(*) FROM claims_claim")
+                else:
+                    cursor.execute(PART_PLACES, {"low": buckets[0], "high": buckets[1]})
+                    cursor.execute(COUNT_PART)
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
-                cursor.execute(PLAN_ALL, {"explain_since": explain_since, "reexplain": False})
+                cursor.execute(
+                    PLAN_ALL if buckets is None else PLAN_PART, {"explain_since": explain_since, "reexplain": False}
+                )
                 changing = cursor.rowcount
                 progress("planned", {"changes": changing, "seconds": time.perf_counter() - started})
                 # Give the planner its usual choices back for the writes, which join a few
@@ -690,7 +877,10 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
                     outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
                 # whose transaction goes on.
-                cursor.execute("DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
+                cursor.execute(
+                    "DROP TABLE cw_changed; DROP TABLE IF EXISTS cw_part_places; "
+                    "SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT"
+                )
                 progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(
@@ -707,7 +897,7 @@ def _scan_holding_lock(*, triggered_by: str, progress: Progress) -> ScanRun:
         flags_resolved=outcome.resolved,
     )
     run.refresh_from_db()
-    logger.info("contradiction scan %s: %s claims, %s in %s", run.pk, scanned, outcome, run.duration)
+    logger.info("contradiction scan %s: %s claims, %s in %s", run, scanned, outcome, run.duration)
     progress("finished", {"run": run.pk, "seconds": time.perf_counter() - started})
     return run
 

@@ -35,13 +35,40 @@ def verdict_apply_to_contradictions(verdict_id: int) -> None:
     detection.verdict_apply(verdict_id=verdict_id)
 
 
-# The scan is one transaction in the database; at a million claims it takes seconds, so the
-# default limits (minutes) leave room. Well past them something is wrong: stop it.
+# The scan is one transaction in the database (or one per part); at a million claims it
+# takes seconds, so the default limits (minutes) leave room. Well past them something is
+# wrong: stop it.
 @shared_task(name="claims.contradiction_scan", soft_time_limit=1800, time_limit=1860)
-def contradiction_scan(triggered_by: str = "beat") -> int | None:
-    """Reconcile every flag with the rules (beat runs it periodically). Returns the ScanRun
-    id, or None when another scan was already running."""
+def contradiction_scan(triggered_by: str = "beat", parts: int | None = None) -> int | None:
+    """Reconcile every flag with the rules (beat runs it periodically). In one statement
+    here, or, with ``parts`` > 1 (default: the CONTRADICTION_SCAN_PARTS setting), split
+    into that many ``contradiction_scan_part`` tasks that workers run side by side.
+    Returns the ScanRun id (the split scan's parent run, still running while its parts
+    are), or None when another scan was already running."""
+    from django.conf import settings
+
     from claims import detection
 
-    run = detection.contradiction_scan(triggered_by=triggered_by)
+    parts = parts or settings.CONTRADICTION_SCAN_PARTS
+    if parts == 1:
+        run = detection.contradiction_scan(triggered_by=triggered_by)
+        return run.pk if run else None
+    run = detection.contradiction_scan_split(parts=parts, triggered_by=triggered_by)
+    if run is None:
+        return None
+    try:
+        for part in range(parts):
+            contradiction_scan_part.apply_async(kwargs={"run_id": run.pk, "part": part})
+    except Exception as exc:  # the parts that did go out find their parent failed and stop
+        detection.split_scan_failed(run_id=run.pk, error=f"Could not enqueue the parts: {exc}")
+        raise
+    return run.pk
+
+
+@shared_task(name="claims.contradiction_scan_part", soft_time_limit=1800, time_limit=1860)
+def contradiction_scan_part(run_id: int, part: int) -> int | None:
+    """Run one part of a split scan; the last part to finish finishes the whole."""
+    from claims import detection
+
+    run = detection.contradiction_scan_part(run_id=run_id, part=part)
     return run.pk if run else None

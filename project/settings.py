@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"triggered_by": "beat"},
     },
 }
+# Into how many parts beat's full scan splits, for that many workers to run side by side
+# (1: one statement, in one worker). See claims.detection.contradiction_scan_split.
+CONTRADICTION_SCAN_PARTS = env_int("CONTRADICTION_SCAN_PARTS", 1)
+if not 1 <= CONTRADICTION_SCAN_PARTS <= 64:
+    raise ImproperlyConfigured(f"CONTRADICTION_SCAN_PARTS={CONTRADICTION_SCAN_PARTS} is not between 1 and 64.")
 # PostgreSQL work_mem for the full scan's transaction, so its hash joins stay in memory.
 CONTRADICTION_SCAN_WORK_MEM = os.environ.get("CONTRADICTION_SCAN_WORK_MEM") or "256MB"
 if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CONTRADICTION_SCAN_WORK_MEM):

@@ -99,7 +99,7 @@ def test_the_api_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_data
 def test_the_contradiction_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_database: str) -> None:
     output = run_bench(
         "contradictions.py", "--database", bench_database, "--claims", "200", "--rounds", "1",
-        "--checks", "6", "--worker-checks", "3",
+        "--checks", "6", "--worker-checks", "3", "--parts", "2",
     )  # fmt: skip
 
     for figure in (
@@ -107,6 +107,7 @@ def test_the_contradiction_benchmark_runs_at_a_tiny_size_and_prints_its_figures(
         r"^periodic full scan \(no change\): median [\d.]+ s",
         r"^bare self-join, the same \d+ pairs: median [\d.]+ s",
         r"^ratio scan / bare join: [\d.]+x",
+        r"^full scan split into 2 parts through a real worker .*: [\d.]+ s with 1 pool process, [\d.]+ s with 2",
         r"^incremental check, in-process .*: mean [\d.]+ ms",
         r"^incremental check through the broker and a real worker: [\d.]+ ms per claim",
         r"^worker peak RSS \(VmHWM\) .*: pool process [\d.]+ MB",

@@ -82,7 +82,6 @@ def test_the_incremental_check_reads_the_claims_through_an_index_not_the_whole_t
     assert pairs() == set()
 
 
-
 def claims_read(statement: str, params: dict[str, Any]) -> int:
     """How many claims rows running ``statement`` reads (emitted or filtered out by any scan
     of claims_claim, in every loop), from PostgreSQL's own account of the run."""

@@ -374,13 +374,14 @@ class ScanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "flags_closed",
         "flags_reopened",
         "flags_resolved",
+        "split",
         "triggered_by",
     ]
     list_filter = ["status"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         moments = {"started_at": "started", "finished_at": "finished"}  # worded as everywhere else
-        return [moments.get(field.name, field.name) for field in ScanRun._meta.fields] + ["duration"]
+        return [moments.get(field.name, field.name) for field in ScanRun._meta.fields] + ["duration", "split"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_readonly_fields(request, obj)
@@ -392,6 +393,13 @@ class ScanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="Finished")
     def finished(self, obj: ScanRun) -> str:
         return format_moment(obj.finished_at)
+
+    @admin.display(description="Split")
+    def split(self, obj: ScanRun) -> str:
+        """Whether the run was one statement, the whole of a split scan, or one part of it."""
+        if obj.part is not None:
+            return f"part {obj.part + 1} of {obj.parts} (scan #{obj.parent_id})"
+        return f"into {obj.parts} parts" if obj.parts > 1 else "one statement"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

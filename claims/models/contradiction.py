@@ -293,10 +293,22 @@ class ScanRunStatus(models.TextChoices):
 
 
 class ScanRun(models.Model):
-    """One run of the full contradiction scan."""
+    """One run of the full contradiction scan. A scan split across workers is a parent run
+    (``parts`` > 1), which records the whole, and one run per part (``parent``, ``part``):
+    part k of n covers one range of the hash of the subjects' topmost places."""
 
     Status = ScanRunStatus
 
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="part_runs",
+        help_text="The split scan this run is a part of.",
+    )
+    part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Which part of its parent, from 0.")
+    parts = models.PositiveSmallIntegerField(default=1, help_text="Into how many parts the scan was split.")
     started_at = models.DateTimeField(db_default=models.functions.Now())
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -316,10 +328,17 @@ class ScanRun(models.Model):
                 condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
                 name="scanrun_finished_after_start",
             ),
+            models.CheckConstraint(
+                condition=(Q(parent__isnull=True) & Q(part__isnull=True))
+                | (Q(parent__isnull=False) & Q(part__isnull=False) & Q(part__lt=F("parts"))),
+                name="scanrun_part_of_parent",
+            ),
+            models.UniqueConstraint(fields=["parent", "part"], name="scanrun_one_run_per_part"),
         ]
 
     def __str__(self) -> str:
-        return f"Scan {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        part = f", part {self.part + 1} of {self.parts}" if self.part is not None else ""
+        return f"Scan {self.started_at:%Y-%m-%d %H:%M}{part} ({self.get_status_display()})"
 
     @property
     def duration(self) -> dt.timedelta | None:
