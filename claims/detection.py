@@ -486,16 +486,17 @@ PLAN_ALL = (
 )
 
 # A part of the split scan: the places whose topmost place hashes into the part's buckets
-# (into the temporary table cw_part_places first, so that the planner knows how many), the
-# pairs whose first claim is about one of them (both claims are: pairs never cross
-# topmost places), and the flags whose first claim is.
-PART_PLACES = f"""CREATE TEMPORARY TABLE cw_part_places ON COMMIT DROP AS
-SELECT id FROM claims_entity WHERE {bucket_sql("cw_entity_root(id)")} BETWEEN %(low)s AND %(high)s"""  # noqa: S608 - constants
-_IN_PART = "subject_id IN (SELECT id FROM cw_part_places)"
-COUNT_PART = f"ANALYZE cw_part_places; SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608 - constants
+# (a place outside every other is its own topmost place, which saves walking part_of for
+# most), the pairs both of whose claims are about one of them (pairs never cross topmost
+# places), and the flags whose first claim is. Over the tables themselves, so that the
+# pairs are still found by a parallel hash join, of the part's claims only.
+_PART_PLACES = f"""SELECT id FROM claims_entity
+    WHERE {bucket_sql("CASE WHEN part_of_id IS NULL THEN id ELSE cw_entity_root(id) END")} BETWEEN %(low)s AND %(high)s"""  # noqa: S608 - constants
+_IN_PART = f"subject_id IN ({_PART_PLACES})"
+COUNT_PART = f"SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608 - constants
 _PART_SOURCES = (
-    f"found AS ({PAIRS.format(scope='a.' + _IN_PART)} "  # noqa: S608 - constants
-    f"UNION ALL {_contained(ALL_CONTAINMENT.format(scope='x.' + _IN_PART))}), "
+    f"found AS ({PAIRS.format(scope=f'a.{_IN_PART} AND b.{_IN_PART}')} "  # noqa: S608 - constants
+    f"UNION ALL {_contained(ALL_CONTAINMENT.format(scope=f'x.{_IN_PART}'))}), "
     f"existing AS ({_EXISTING} JOIN claims_claim ca ON ca.id = c.claim_a_id WHERE ca.{_IN_PART})"
 )
 PLAN_PART = (
@@ -846,6 +847,9 @@ def _scan_run(
                 if buckets is None:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
                 else:
+                    # The parts are the parallelism: each runs on one core, none waits for
+                    # parallel workers the others took.
+                    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                     # Beside the other parts (the engine lock shared), and alone in its buckets.
                     cursor.execute(
                         "SELECT pg_advisory_xact_lock_shared(%s), "
@@ -855,15 +859,13 @@ def _scan_run(
                 progress("locked", {"seconds": time.perf_counter() - started})
                 # Every claim is read: a retracted one to close its flags. (Counted from an
                 # index, without reading the table.)
-                if buckets is None:
-                    cursor.execute("SELECT count(*) FROM claims_claim")
-                else:
-                    cursor.execute(PART_PLACES, {"low": buckets[0], "high": buckets[1]})
-                    cursor.execute(COUNT_PART)
+                part = {} if buckets is None else {"low": buckets[0], "high": buckets[1]}
+                cursor.execute("SELECT count(*) FROM claims_claim" if buckets is None else COUNT_PART, part)
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
                 cursor.execute(
-                    PLAN_ALL if buckets is None else PLAN_PART, {"explain_since": explain_since, "reexplain": False}
+                    PLAN_ALL if buckets is None else PLAN_PART,
+                    {"explain_since": explain_since, "reexplain": False, **part},
                 )
                 changing = cursor.rowcount
                 progress("planned", {"changes": changing, "seconds": time.perf_counter() - started})
@@ -877,10 +879,7 @@ def _scan_run(
                     outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
                 # whose transaction goes on.
-                cursor.execute(
-                    "DROP TABLE cw_changed; DROP TABLE IF EXISTS cw_part_places; "
-                    "SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT"
-                )
+                cursor.execute("DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
                 progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(
