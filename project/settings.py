@@ -168,6 +168,11 @@ DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL, conn
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL; no other database is supported.")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The fuzzy name search (claims.models.EntityQuerySet.search) reads the trigram index with
+# pg_trgm's word-similarity operator, whose threshold is this session setting; it must be
+# EntityQuerySet.FUZZY_THRESHOLD (tests/test_settings.py checks that it is).
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["options"] = f"{_options.get('options', '')} -c pg_trgm.word_similarity_threshold=0.25".strip()
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 

@@ -88,8 +88,16 @@ def _words(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config="english")
 
 
-def matching_places(text: str) -> QuerySet[Entity]:
-    return Entity.objects.search(text).select_related("part_of")
+def matching_places(text: str, *, limit: int) -> list[Entity]:
+    """The places (entities) the search words name, best first, at most ``limit``: those
+    whose name or an alias contains the words (accent- and case-insensitively; the trigram
+    index finds them), or, only when none does, the near spellings (Agbend → Aghband),
+    as Entity.objects.search ranks them. A journalist who typed a name gets that name, not
+    every name that looks like it: ranking every near spelling of "Bench place 881" among
+    84,000 places took 800 ms. One query, two when nothing contains the words."""
+    named = Entity.objects.search(text).select_related("part_of")
+    containing = list(named.filter(_names__contains=Fold(Value(text.strip())))[:limit])
+    return containing or list(named[:limit])
 
 
 def matching_parties(text: str) -> QuerySet[Party]:
@@ -116,7 +124,7 @@ def _about_words(text: str, places: tuple[int, ...] | None = None) -> Q:
     GIN index on the words, claim_subject_predicate on the places) and not a scan of every
     claim testing both."""
     if places is None:
-        places = tuple(matching_places(text).values_list("pk", flat=True)[:PLACES_PER_QUERY])
+        places = tuple(place.pk for place in matching_places(text, limit=PLACES_PER_QUERY))
     return Q(search_vector=_words(text)) | Q(subject_id__in=places)
 
 

@@ -84,7 +84,7 @@ def search(request: HttpRequest) -> HttpResponse:
         cursor = form.cleaned_data.get("cursor") or ""
         if filters.q:
             # The places the words name, read once: the list and the matches both use them.
-            places = list(reader_selectors.matching_places(filters.q)[:8])
+            places = reader_selectors.matching_places(filters.q, limit=8)
             filters = dataclasses.replace(
                 filters, q_places=tuple(p.pk for p in places[: reader_selectors.PLACES_PER_QUERY])
             )

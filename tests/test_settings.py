@@ -327,3 +327,19 @@ def test_importing_the_project_package_does_not_load_the_settings() -> None:
         [sys.executable, "-c", "import project, project.launch"], env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_every_connection_has_the_fuzzy_name_threshold_the_entity_search_uses() -> None:
+    from django.db import connection
+
+    from claims.models import Entity, EntityQuerySet
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'x' <% 'y', current_setting('pg_trgm.word_similarity_threshold')")  # loads pg_trgm
+        threshold = float(cursor.fetchone()[1])
+
+    assert threshold == EntityQuerySet.FUZZY_THRESHOLD
+    # A near spelling just above the threshold is found, through the operator that reads it.
+    Entity.objects.create(name="Aghband", kind=Entity.Kind.PLACE)
+    assert [e.name for e in Entity.objects.search("Agbend")] == ["Aghband"]

@@ -13,8 +13,21 @@ from project.db import FieldChecks, aliases_check, aliases_field, choices_check,
 # --- Entities and predicates ----------------------------------------------------------
 
 
+class WordSimilar(Func):
+    """``text <% names``: some run of words in ``names`` is at least as similar to ``text``
+    as pg_trgm.word_similarity_threshold says (what the trigram index can answer, where
+    ``word_similarity(...) >= x`` makes PostgreSQL compute it for every row)."""
+
+    arg_joiner = " <%% "
+    template = "(%(expressions)s)"
+    output_field = models.BooleanField()
+
+
 class EntityQuerySet(models.QuerySet["Entity"]):
     # Below this word similarity a name is not offered as a match ("Agbend" ~ "Aghband" is 0.29).
+    # The trigram index finds the names above it through pg_trgm's ``<%`` operator, whose
+    # threshold is the setting pg_trgm.word_similarity_threshold: project/settings.py sets
+    # it to this on every connection.
     FUZZY_THRESHOLD = 0.25
 
     def search(self, text: str) -> EntityQuerySet:
@@ -39,7 +52,7 @@ class EntityQuerySet(models.QuerySet["Entity"]):
         relevance = Cast(word_similarity + similarity, models.FloatField())
         return (
             self.annotate(_names=names, _similarity=word_similarity, relevance=relevance)
-            .filter(Q(_names__contains=query) | Q(_similarity__gte=self.FUZZY_THRESHOLD))
+            .filter(Q(_names__contains=query) | Q(WordSimilar(query, names)))
             .order_by("-relevance", "name")
         )
 
