@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from claims.models import (
@@ -208,17 +208,31 @@ FALSE_RATINGS = (Rating.FALSE, Rating.MOSTLY_FALSE)
 def party_record(party: Party, *, include_side: bool) -> dict[str, int]:
     """Counts of the party's claims (with ``include_side``, of every party under it too):
     "claims", "retracted", "rated_false" (now), "later_rated_false" (a false verdict
-    recorded after the claim was made) and "status_<status>" for each status. One query."""
-    claims = Claim.objects.asserted_by_side(party) if include_side else Claim.objects.filter(asserted_by=party)
-    rated_false_later = Verdict.objects.filter(
-        claim=OuterRef("pk"), rating__in=FALSE_RATINGS, recorded_at__gt=OuterRef("asserted_at")
+    recorded after the claim was made) and "status_<status>" for each status. Two queries:
+    the claims counted by status, and the false verdicts, read from the verdicts' side (few
+    claims have one; testing every claim of a side for one took 250 ms at 100,000 claims)."""
+    parties = Party.objects.within(party) if include_side else Party.objects.filter(pk=party.pk)
+    claims = Claim.objects.filter(asserted_by__in=parties)
+    counts = {"claims": 0, "retracted": 0, "rated_false": 0, "later_rated_false": 0}
+    counts |= {f"status_{value}": 0 for value in Status.values}
+    by_status = (
+        claims.order_by()
+        .values_list("status")
+        .annotate(number=Count("*"), retracted=Count("retracted_at"))  # both from the index claim_party_status
     )
-    counts: dict[str, int] = claims.aggregate(
-        claims=Count("id"),
-        retracted=Count("id", filter=Q(retracted_at__isnull=False)),
-        rated_false=Count("id", filter=Q(status__in=FALSE_RATINGS)),
-        later_rated_false=Count("id", filter=Q(Exists(rated_false_later))),
-        **{f"status_{value}": Count("id", filter=Q(status=value)) for value in Status.values},
+    for status, number, retracted in by_status:
+        counts["claims"] += number
+        counts["retracted"] += retracted
+        counts[f"status_{status}"] = number
+        if status in FALSE_RATINGS:
+            counts["rated_false"] += number
+    counts["later_rated_false"] = (
+        Verdict.objects.filter(
+            claim__asserted_by__in=parties, rating__in=FALSE_RATINGS, recorded_at__gt=F("claim__asserted_at")
+        )
+        .values("claim_id")
+        .distinct()
+        .count()
     )
     return counts
 

@@ -294,6 +294,8 @@ class Claim(FieldChecks):
             ),
             # Claim list by party, newest first.
             models.Index(fields=["asserted_by", "-asserted_at"], name="claim_party_asserted"),
+            # A party's track record (claims.selectors.party_record), counted from the index.
+            models.Index(fields=["asserted_by", "status"], include=["retracted_at"], name="claim_party_status"),
             # Claim list and keyset pagination, newest first.
             models.Index(fields=["-asserted_at", "-id"], name="claim_asserted_id"),
             # The API's ?updated_since= and ?ordering=updated_at keyset pages.
