@@ -239,7 +239,9 @@ def run_in_thread(job: Callable[[], object]) -> tuple[threading.Thread, list[Bas
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_check_waits_for_the_part_that_covers_its_claim_and_only_for_it(other_connection: Any) -> None:
+def test_a_check_waits_for_the_part_that_covers_its_claim_and_only_for_it(
+    other_connection: Any, migration_data: None
+) -> None:
     war = make_war()
     villages = [factories.EntityFactory(name=f"Village {n}") for n in range(64)]
     covered = villages[0]
