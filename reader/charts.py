@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from html import escape
 
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from claims.models import Claim, Rating, Status
 
@@ -152,6 +152,11 @@ _MARKS = {
     "true": '<text x="{x}" y="{y}" font-size="11" fill="#1b5e20" font-weight="700">✓</text>',
 }
 _DENIAL = ' fill-opacity="0.35" stroke="{}" stroke-dasharray="3 2"'
+_BAR = '<a href="{url}"><title>{title}</title><rect x="{x}" y="{y}" width="{width}" height="10" fill="{colour}"{denial}/>{mark}</a>'
+_ROW = '<tr><td>{period}</td><td>{side}</td><td>{party}</td><td><a href="{url}">{statement}</a></td><td class="status status-{status}">{label}</td></tr>'
+# The rows are joined from str.format with each text escaped (the standard library's
+# escape, as Django's is): format_html per row, which escapes through lazy wrappers, took
+# a fifth of a district page's time.
 
 
 def _claim_url() -> str:
@@ -161,45 +166,41 @@ def _claim_url() -> str:
 
 def bars_svg(bars: list[Bar]) -> SafeString:
     """The timeline's bars as SVG: each a link to its claim, titled, a denial dashed, the
-    verdict marked."""
+    verdict marked. (The numbers and colours are ours; every text is escaped.)"""
     url = _claim_url()
-    return format_html_join(
-        "",
-        '<a href="{}"><title>{}</title><rect x="{}" y="{}" width="{}" height="10" fill="{}"{}/>{}</a>',
-        (
-            (
-                url.format(bar.claim.pk),
-                bar.label,
-                bar.x,
-                bar.y,
-                bar.width,
-                bar.colour,
-                format_html(_DENIAL, bar.colour) if bar.claim.polarity == "denies" else "",
-                format_html(_MARKS[bar.mark], x=bar.x, y=bar.y + 9) if bar.mark in _MARKS else "",
+    return mark_safe(  # noqa: S308 - every text below is escaped
+        "".join(
+            _BAR.format(
+                url=url.format(bar.claim.pk),
+                title=escape(bar.label),
+                x=bar.x,
+                y=bar.y,
+                width=bar.width,
+                colour=bar.colour,
+                denial=_DENIAL.format(bar.colour) if bar.claim.polarity == "denies" else "",
+                mark=_MARKS[bar.mark].format(x=bar.x, y=bar.y + 9) if bar.mark in _MARKS else "",
             )
             for bar in bars
-        ),
+        )
     )
 
 
 def claim_rows(claims: list[Claim]) -> SafeString:
     """The timeline's claims as table rows: period, side, party, claim (linked), status."""
     url = _claim_url()
-    return format_html_join(
-        "",
-        '<tr><td>{}</td><td>{}</td><td>{}</td><td><a href="{}">{}</a></td><td class="status status-{}">{}</td></tr>',
-        (
-            (
-                getattr(claim, "period_phrase", ""),
-                getattr(claim, "side_name", ""),
-                claim.asserted_by.name,
-                url.format(claim.pk),
-                claim.statement,
-                claim.status,
-                STATUS_LABELS.get(claim.status, claim.status),
+    return mark_safe(  # noqa: S308 - every text below is escaped
+        "".join(
+            _ROW.format(
+                period=escape(getattr(claim, "period_phrase", "")),
+                side=escape(getattr(claim, "side_name", "")),
+                party=escape(claim.asserted_by.name),
+                url=url.format(claim.pk),
+                statement=escape(claim.statement),
+                status=escape(claim.status),
+                label=escape(STATUS_LABELS.get(claim.status, claim.status)),
             )
             for claim in claims
-        ),
+        )
     )
 
 

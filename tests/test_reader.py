@@ -15,7 +15,9 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
+from claims.models import Claim
 from reader.cursors import cursor_issue
+from sources.models import Party
 from tests.test_reader_fixtures import ReaderWorld, reader_world
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +223,17 @@ def test_the_place_page_draws_each_claim_about_it_and_within_it(reader: Client, 
     assert f'href="/contradictions/{world.village_flag.pk}/"' in found
     town = page(reader, f"/places/{world.town.pk}/?predicate=controlled-by")
     assert "✕" in town  # the denial rated false is marked
+
+
+def test_the_timeline_escapes_what_a_claim_and_its_party_say(reader: Client, world: ReaderWorld) -> None:
+    Claim.objects.filter(pk=world.village_yes.pk).update(statement='<script>alert("x")</script> & "held"')
+    Party.objects.filter(pk=world.aliyev.pk).update(name="Aliyev <b>office</b>")
+
+    found = page(reader, f"/places/{world.village.pk}/")
+
+    assert "<script>alert" not in found and "<b>office" not in found
+    assert escape('<script>alert("x")</script> & "held"') in found  # the table row
+    assert escape("Aliyev <b>office</b>") in found  # the bar's title and the row
 
 
 def test_the_party_page_counts_claims_later_rated_false(reader: Client, world: ReaderWorld) -> None:
