@@ -300,8 +300,10 @@ class Claim(FieldChecks):
             models.Index(fields=["-asserted_at", "-id"], name="claim_asserted_id"),
             # The API's ?updated_since= and ?ordering=updated_at keyset pages.
             models.Index(fields=["updated_at", "id"], name="claim_updated_id"),
-            # Status lookups: ?status=false.
-            models.Index(fields=["status"], name="claim_status"),
+            # Status lookups (?status=false), newest first: the reader's and the API's status
+            # facet walks only the claims of that status, in order (with a plain status index
+            # the planner walked every claim newest-first, 840,000 of 1M, for "false in October").
+            models.Index(fields=["status", "-asserted_at", "-id"], name="claim_status_asserted"),
             # Full-text ?q= over statement and quote.
             GinIndex(fields=["search_vector"], name="claim_search_gin"),
         ]
