@@ -228,7 +228,10 @@ def party_record(party: Party, *, include_side: bool) -> dict[str, int]:
             counts["rated_false"] += number
     counts["later_rated_false"] = (
         Verdict.objects.filter(
-            claim__asserted_by__in=parties, rating__in=FALSE_RATINGS, recorded_at__gt=F("claim__asserted_at")
+            claim__asserted_by__in=parties,
+            claim__current_verdict__isnull=False,  # true of each: lets the planner read claim_rated_party
+            rating__in=FALSE_RATINGS,
+            recorded_at__gt=F("claim__asserted_at"),
         )
         .values("claim_id")
         .distinct()

@@ -187,7 +187,8 @@ def _involving_any(flags: ContradictionQuerySet, claims: ClaimQuerySet) -> Contr
     """Flags either of whose claims is among ``claims``.
 
     When those claims are few (a place's, a district's: hundreds), their ids are read first
-    (one query) and the flags are found through the indexes on claim_a and claim_b. Joining
+    (one query), then their flags' ids through the indexes on claim_a and claim_b (another),
+    and the flags are read by primary key. Joining
     the claims into the flags' query instead walks the flags newest first and reads most of
     them before it finds a page of rare matches. Many claims: a semi-join.
     """
@@ -201,7 +202,13 @@ def _involving_any(flags: ContradictionQuerySet, claims: ClaimQuerySet) -> Contr
         [ids, ids],
         output_field=models.BooleanField(),
     )
-    return flags.filter(among)
+    # Their flags' ids too, by those indexes alone: with a review state and an order to
+    # page in, the planner walked the state's newest-first index instead, testing each of
+    # 90,000 open flags against the claims (190 ms for a district at 1M claims).
+    flag_ids = list(Contradiction.objects.filter(among).order_by().values_list("pk", flat=True)[: CLAIM_IDS_CAP + 1])
+    if len(flag_ids) > CLAIM_IDS_CAP:
+        return flags.filter(among)
+    return flags.filter(pk__in=flag_ids)
 
 
 @dataclass(frozen=True)

