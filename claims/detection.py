@@ -42,7 +42,9 @@ a run that read the flag before it. Incremental checks serialise per (subject, p
 group with transaction advisory locks, so two checks of the same group cannot interleave
 their reads and writes; the full scan holds the engine lock exclusively (checks hold it
 shared, so they wait for a scan and run after it, on fresh data), and a session lock lets
-only one scan run at a time.
+only one scan run at a time. A split scan's parts hold the engine lock shared too, and
+the locks of their own buckets (hash ranges of the subjects' topmost places) exclusively;
+a check takes its claim's bucket locks shared, so it waits only for the part covering it.
 """
 
 from __future__ import annotations
@@ -488,8 +490,8 @@ PLAN_ALL = (
 # A part of the split scan: the places whose topmost place hashes into the part's buckets
 # (a place outside every other is its own topmost place, which saves walking part_of for
 # most), the pairs both of whose claims are about one of them (pairs never cross topmost
-# places), and the flags whose first claim is. Over the tables themselves, so that the
-# pairs are still found by a parallel hash join, of the part's claims only.
+# places), and the flags whose first claim is. Over the tables themselves, with semi-joins
+# on the part's places (each part runs without parallel query: the parts are the parallelism).
 _PART_PLACES = f"""SELECT id FROM claims_entity
     WHERE {bucket_sql("CASE WHEN part_of_id IS NULL THEN id ELSE cw_entity_root(id) END")} BETWEEN %(low)s AND %(high)s"""  # noqa: S608 - constants
 _IN_PART = f"subject_id IN ({_PART_PLACES})"
@@ -721,27 +723,38 @@ def contradiction_scan_split(*, parts: int, triggered_by: str = "") -> ScanRun |
         return ScanRun.objects.create(triggered_by=triggered_by[:100], parts=parts)
 
 
+class PartBusy(Exception):
+    """Another connection holds a split scan part's lock: a worker running the part (the
+    message was delivered twice), or a worker that died mid-statement and whose connection
+    PostgreSQL has not dropped yet. Either way the part is not done: try again later."""
+
+
 def contradiction_scan_part(*, run_id: int, part: int, progress: Progress = _quiet) -> ScanRun | None:
     """Run part ``part`` of the split scan ``run_id`` (see ``contradiction_scan_split``):
     one transaction over the claims whose subject's topmost place hashes into the part's
     range, holding that range's locks, so that checks of its claims wait for it while the
     other parts and checks go on. Returns the part's run; ``None`` when there is nothing to
-    do: the parent is no longer running, the part already finished, or another worker is
-    running it (a message delivered twice)."""
+    do: the parent is no longer running, or the part already finished (then the parent is
+    finished if this was the last, in case the worker that ran it died before it could).
+    Raises ``PartBusy`` while another connection holds the part's lock."""
     parent = ScanRun.objects.filter(pk=run_id, parent__isnull=True).first()
     if parent is None or parent.status != ScanRun.Status.RUNNING or not 0 <= part < parent.parts:
         return None
     with _session_lock(SCAN_PART_LOCK + run_id * SCAN_BUCKETS + part) as free:
         if not free:
-            return None
+            raise PartBusy(f"Part {part + 1} of scan {run_id} is locked by another connection.")
         run, created = ScanRun.objects.get_or_create(
             parent=parent, part=part, defaults={"triggered_by": parent.triggered_by, "parts": parent.parts}
         )
         if not created:
             if run.status == ScanRun.Status.FINISHED:
+                _split_scan_finish(run_id=parent.pk)
                 return None
-            # Its worker died mid-part (its lock is free): run it again.
-            ScanRun.objects.filter(pk=run.pk).update(status=ScanRun.Status.RUNNING, started_at=timezone.now())
+            # Its worker died mid-part or before it could fail the parent (its lock is
+            # free): run it again, as new.
+            ScanRun.objects.filter(pk=run.pk).update(
+                status=ScanRun.Status.RUNNING, started_at=timezone.now(), finished_at=None, error=""
+            )
         try:
             run = _scan_run(
                 run,
@@ -780,6 +793,25 @@ def _split_scan_finish(*, run_id: int) -> None:
         parent.finished_at = timezone.now()
         parent.save(update_fields=[*figures, "status", "finished_at"])
     logger.info("split contradiction scan %s finished: %s parts", run_id, parent.parts)
+
+
+def split_scan_unfinished() -> tuple[int, list[int]] | None:
+    """The running split scan's parent run id and the parts not finished yet, or ``None``
+    when no split scan is running. Sending those parts again is how a split scan whose
+    parts were lost (a worker killed before it sent them all, a part stopped at its time
+    limit) goes on: a part that is running or finished is not run twice."""
+    live_since = timezone.now() - SPLIT_SCAN_ABANDONED_AFTER
+    parent = (
+        ScanRun.objects.filter(
+            parent__isnull=True, parts__gt=1, status=ScanRun.Status.RUNNING, started_at__gte=live_since
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if parent is None:
+        return None
+    finished = set(parent.part_runs.filter(status=ScanRun.Status.FINISHED).values_list("part", flat=True))
+    return parent.pk, [part for part in range(parent.parts) if part not in finished]
 
 
 @contextmanager
@@ -879,7 +911,10 @@ def _scan_run(
                     outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
                 # whose transaction goes on.
-                cursor.execute("DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT")
+                cursor.execute(
+                    "DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT; "
+                    "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
+                )
                 progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(

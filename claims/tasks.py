@@ -7,7 +7,12 @@ delivered again and finishes the work, and the periodic scan catches anything el
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="claims.claim_check_contradictions")
@@ -49,6 +54,15 @@ def contradiction_scan(triggered_by: str = "beat", parts: int | None = None) -> 
 
     from claims import detection
 
+    # A split scan still running when the next one is due lost some of its parts (they
+    # take seconds): send the unfinished ones again rather than wait for it to be abandoned.
+    unfinished = detection.split_scan_unfinished()
+    if unfinished is not None:
+        run_id, lost = unfinished
+        logger.warning("split contradiction scan %s still running: sending parts %s again", run_id, lost)
+        for part in lost:
+            contradiction_scan_part.apply_async(kwargs={"run_id": run_id, "part": part})
+        return None
     parts = parts or settings.CONTRADICTION_SCAN_PARTS
     if parts == 1:
         run = detection.contradiction_scan(triggered_by=triggered_by)
@@ -65,10 +79,15 @@ def contradiction_scan(triggered_by: str = "beat", parts: int | None = None) -> 
     return run.pk
 
 
-@shared_task(name="claims.contradiction_scan_part", soft_time_limit=1800, time_limit=1860)
-def contradiction_scan_part(run_id: int, part: int) -> int | None:
-    """Run one part of a split scan; the last part to finish finishes the whole."""
+@shared_task(bind=True, name="claims.contradiction_scan_part", soft_time_limit=1800, time_limit=1860, max_retries=60)
+def contradiction_scan_part(self: Task[Any, Any], run_id: int, part: int) -> int | None:
+    """Run one part of a split scan; the last part to finish finishes the whole. While
+    another connection holds the part (a duplicate delivery, or a dead worker's connection
+    not dropped yet), try again every 30 seconds, for half an hour."""
     from claims import detection
 
-    run = detection.contradiction_scan_part(run_id=run_id, part=part)
+    try:
+        run = detection.contradiction_scan_part(run_id=run_id, part=part)
+    except detection.PartBusy as exc:
+        raise self.retry(countdown=30, exc=exc) from exc
     return run.pk if run else None

@@ -194,6 +194,73 @@ def test_a_split_scan_left_running_too_long_is_marked_failed_by_the_next_scan(di
     assert detection.contradiction_scan_part(run_id=parent.pk, part=1) is None
 
 
+def test_the_last_part_delivered_again_after_it_finished_finishes_the_parent(disputes: list[Claim]) -> None:
+    parent = detection.contradiction_scan_split(parts=2, triggered_by="test")
+    assert parent is not None
+    for part in range(2):
+        detection.contradiction_scan_part(run_id=parent.pk, part=part)
+    # Its worker died after the part's run was marked finished, before it finished the parent.
+    ScanRun.objects.filter(pk=parent.pk).update(status=ScanRun.Status.RUNNING, finished_at=None)
+
+    assert detection.contradiction_scan_part(run_id=parent.pk, part=1) is None
+
+    parent.refresh_from_db()
+    assert parent.status == ScanRun.Status.FINISHED
+    assert parent.flags_opened == PLACES * 2 + 1
+
+
+def test_a_failed_part_delivered_again_runs_as_new(disputes: list[Claim]) -> None:
+    parent = detection.contradiction_scan_split(parts=2, triggered_by="test")
+    assert parent is not None
+
+    def fail(phase: str, figures: dict[str, Any]) -> None:
+        if phase == "planned":
+            raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        detection.contradiction_scan_part(run_id=parent.pk, part=0, progress=fail)
+    # Its worker died before the parent was marked failed.
+    ScanRun.objects.filter(pk=parent.pk).update(status=ScanRun.Status.RUNNING, finished_at=None, error="")
+
+    assert detection.contradiction_scan_part(run_id=parent.pk, part=0) is not None
+    assert detection.contradiction_scan_part(run_id=parent.pk, part=1) is not None
+
+    part = ScanRun.objects.get(parent=parent, part=0)
+    assert (part.status, part.error) == (ScanRun.Status.FINISHED, "")
+    assert part.finished_at is not None and part.finished_at >= part.started_at
+    assert ScanRun.objects.get(pk=parent.pk).status == ScanRun.Status.FINISHED
+    assert len(pairs()) == PLACES * 2 + 1
+
+
+def test_a_part_locked_by_another_connection_is_busy_not_skipped(disputes: list[Claim], other_connection: Any) -> None:
+    parent = detection.contradiction_scan_split(parts=2, triggered_by="test")
+    assert parent is not None
+    key = detection.SCAN_PART_LOCK + parent.pk * detection.SCAN_BUCKETS + 0
+    with other_connection.cursor() as cursor:  # a dead worker's connection, not dropped yet
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+
+    with pytest.raises(detection.PartBusy):
+        detection.contradiction_scan_part(run_id=parent.pk, part=0)
+    assert not ScanRun.objects.filter(parent=parent, part=0).exists()
+
+    other_connection.close()  # PostgreSQL drops it: the part runs when it is tried again
+    assert detection.contradiction_scan_part(run_id=parent.pk, part=0) is not None
+
+
+def test_split_scan_unfinished_names_the_parts_still_to_run(disputes: list[Claim]) -> None:
+    assert detection.split_scan_unfinished() is None
+    parent = detection.contradiction_scan_split(parts=3, triggered_by="test")
+    assert parent is not None
+    assert detection.split_scan_unfinished() == (parent.pk, [0, 1, 2])
+
+    detection.contradiction_scan_part(run_id=parent.pk, part=1)
+    assert detection.split_scan_unfinished() == (parent.pk, [0, 2])
+
+    for part in (0, 2):
+        detection.contradiction_scan_part(run_id=parent.pk, part=part)
+    assert detection.split_scan_unfinished() is None
+
+
 def test_the_split_scan_refuses_a_number_of_parts_it_cannot_make(db: Any) -> None:
     for parts in (0, detection.SCAN_BUCKETS + 1):
         with pytest.raises(ValueError, match="1 to 64 parts"):
@@ -296,5 +363,35 @@ def test_beats_scan_split_into_parts_runs_on_real_workers(
         raise AssertionError(f"{exc} (run {run_id}; runs {runs}); worker log:\n{worker.log()}") from None
     assert parent.status == ScanRun.Status.FINISHED, parent.error
     assert (parent.parts, parent.claims_scanned, parent.flags_opened) == (3, 2 * PLACES, PLACES)
+    assert sorted(parent.part_runs.values_list("part", "status")) == [(part, "finished") for part in range(3)]
+    assert len(pairs()) == PLACES
+
+
+@pytest.mark.worker
+def test_the_next_scan_sends_again_the_parts_a_split_scan_lost(
+    celery_worker_process: Callable[..., WorkerProcess], migration_data: None
+) -> None:
+    war = make_war()
+    for place in range(PLACES):
+        controlled(factories.EntityFactory(name=f"Village {place}"), war)
+    # The task that began this split died before it sent any part.
+    lost = detection.contradiction_scan_split(parts=3, triggered_by="beat")
+    assert lost is not None
+    worker = celery_worker_process(concurrency=2)
+
+    # The next beat's scan finds it running and sends its parts again instead of waiting.
+    assert (
+        tasks.contradiction_scan.apply_async(kwargs={"triggered_by": "beat"}, ignore_result=False).get(timeout=60)
+        is None
+    )
+
+    try:
+        parent = wait_for(
+            lambda: ScanRun.objects.filter(pk=lost.pk).exclude(status=ScanRun.Status.RUNNING).first(),
+            what="the lost split scan to finish",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; worker log:\n{worker.log()}") from None
+    assert parent.status == ScanRun.Status.FINISHED, parent.error
     assert sorted(parent.part_runs.values_list("part", "status")) == [(part, "finished") for part in range(3)]
     assert len(pairs()) == PLACES
