@@ -12,6 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 import pghistory
+import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.validators import ArrayMaxLengthValidator
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -186,4 +187,53 @@ def subtree(table: str, parent_column: str, root: int) -> models.expressions.Raw
         SELECT id FROM tree
         """,  # noqa: S608 - fixed names
         [root],
+    )
+
+
+# --- Trees ------------------------------------------------------------------------------
+# Places within places (Entity.part_of) and parties under parties (Party.parent) are trees:
+# the walks up and down them (sides, places within, the split scan's topmost place) assume
+# a row is never under itself, however deep.
+
+
+def tree_loop_error(instance: models.Model, parent_field: str, message: str) -> ValidationError | None:
+    """The error for a parent that lies under ``instance`` (A under B under A), or None.
+    One query; only a saved row can have rows under it."""
+    parent_id = getattr(instance, f"{parent_field}_id")
+    if instance.pk is None or parent_id is None or parent_id == instance.pk:
+        return None  # the one-step loop is the field_check's to report
+    model = type(instance)
+    parent = model._meta.get_field(parent_field)
+    if not isinstance(parent, models.ForeignKey):
+        raise TypeError(f"{model.__name__}.{parent_field} is not a foreign key")
+    table, column = model._meta.db_table, parent.column
+    if not model._default_manager.filter(pk=parent_id).filter(pk__in=subtree(table, column, instance.pk)).exists():
+        return None
+    return ValidationError({parent_field: ValidationError(message, code=f"{model._meta.model_name}_tree_loop")})
+
+
+def tree_loop_trigger(table: str, parent_column: str, *, name: str, message: str) -> pgtrigger.Trigger:
+    """A trigger refusing a parent that lies under the row, as ``tree_loop_error`` does, for
+    writes that bypass validation and for two writes racing (each would pass alone: they
+    queue on a lock, and the second sees the first). It raises a CHECK violation named
+    ``name``."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.UpdateOf(parent_column),  # type: ignore[no-untyped-call]
+        condition=pgtrigger.Condition(f"NEW.{parent_column} IS NOT NULL"),
+        func=f"""
+            PERFORM pg_advisory_xact_lock(hashtext('{table}.{parent_column}'));
+            IF EXISTS (
+                WITH RECURSIVE up(id) AS (
+                    SELECT NEW.{parent_column}
+                    UNION SELECT t.{parent_column} FROM {table} t JOIN up ON t.id = up.id
+                    WHERE t.{parent_column} IS NOT NULL
+                )
+                SELECT 1 FROM up WHERE id = NEW.id
+            ) THEN
+                RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation', CONSTRAINT = '{name}';
+            END IF;
+            RETURN NEW;
+        """,  # noqa: S608 - the models' own names and messages, never input
     )

@@ -20,6 +20,8 @@ from project.db import (
     in_range_check,
     subtree,
     time_range_validators,
+    tree_loop_error,
+    tree_loop_trigger,
 )
 from sources.sql import PARTY_SIDE
 from sources.urlnorm import NORMALISED_URL, NOT_NORMALISED_URL, InvalidURL, normalize_url
@@ -87,6 +89,9 @@ class PartyKind(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+PARENT_LOOP = "This party is under the party itself: a party cannot belong to a party under it."
+
+
 @history_tracked()
 class Party(FieldChecks):
     """Who asserts claims: a government, a ministry, an outlet, a person."""
@@ -135,9 +140,16 @@ class Party(FieldChecks):
             # Party autocomplete and the API's ?party= lookup by alias.
             GinIndex(fields=["aliases"], name="party_aliases_gin"),
         ]
+        triggers = [tree_loop_trigger("sources_party", "parent_id", name="party_parent_no_loop", message=PARENT_LOOP)]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        error = tree_loop_error(self, "parent", PARENT_LOOP)
+        if error is not None:
+            raise error
 
     @property
     def side(self) -> Party:

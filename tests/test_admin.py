@@ -1018,3 +1018,38 @@ def test_an_entity_made_part_of_itself_is_one_error_on_part_of(world: dict[str, 
 
     assert field_errors(response, "part_of") == ["An entity cannot be part of itself."]
     assert page_text(response).count("An entity cannot be part of itself.") == 1
+
+
+def test_a_place_put_within_a_place_inside_it_is_an_error_on_part_of(world: dict[str, Any], analyst: User) -> None:
+    district = world["aghband"].part_of  # Aghband lies within Zangilan district
+
+    response = logged_in(analyst).post(
+        url(Entity, "change", district.pk),
+        {"name": district.name, "kind": district.kind, "part_of": world["aghband"].pk},
+    )
+
+    message = "This place lies within the entity itself: an entity cannot be part of a place within it."
+    assert field_errors(response, "part_of") == [message]
+    district.refresh_from_db()
+    assert district.part_of_id is None
+
+
+def test_a_party_put_under_a_party_of_its_own_is_an_error_on_the_parent(world: dict[str, Any], analyst: User) -> None:
+    azerbaijan = factories.PartyFactory(name="Azerbaijan", kind=Party.Kind.STATE)
+    Party.objects.filter(pk=world["aliyev"].pk).update(parent=azerbaijan)
+
+    response = logged_in(analyst).post(
+        url(Party, "change", azerbaijan.pk),
+        {
+            "name": azerbaijan.name,
+            "kind": azerbaijan.kind,
+            "reliability": "F",
+            "parent": world["aliyev"].pk,
+            "aliases": "",
+        },
+    )
+
+    message = "This party is under the party itself: a party cannot belong to a party under it."
+    assert field_errors(response, "parent") == [message]
+    azerbaijan.refresh_from_db()
+    assert azerbaijan.parent_id is None

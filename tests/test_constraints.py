@@ -1035,3 +1035,26 @@ def test_both_coordinates_or_neither_are_accepted() -> None:
     entity = factories.EntityFactory()
     execute("UPDATE claims_entity SET latitude = 39.5, longitude = 46.7 WHERE id = %s", [entity.pk])
     execute("UPDATE claims_entity SET latitude = NULL, longitude = NULL WHERE id = %s", [entity.pk])
+
+
+# --- Trees ------------------------------------------------------------------------------
+
+
+def test_a_loop_of_places_or_parties_is_refused_in_raw_sql() -> None:
+    def entity(name: str, up: Any) -> Any:
+        return Entity.objects.create(name=name, part_of=up)
+
+    def party(name: str, up: Any) -> Any:
+        return Party.objects.create(name=name, parent=up)
+
+    for table, column, constraint, make in [
+        ("claims_entity", "part_of_id", "entity_part_of_no_loop", entity),
+        ("sources_party", "parent_id", "party_parent_no_loop", party),
+    ]:
+        top = make("Top", None)
+        bottom = make("Bottom", make("Middle", top))
+        with refused(Entity, Party) as excinfo:
+            execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [bottom.pk, top.pk])
+        assert db_cause(excinfo).diag.constraint_name == constraint
+        execute(f"UPDATE {table} SET {column} = NULL WHERE id = %s", [bottom.pk])
+        execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [bottom.pk, top.pk])  # no loop now

@@ -8,7 +8,17 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Cast
 
 from claims.models.expressions import Fold, FoldedNames
-from project.db import FieldChecks, aliases_check, aliases_field, choices_check, field_check, history_tracked, subtree
+from project.db import (
+    FieldChecks,
+    aliases_check,
+    aliases_field,
+    choices_check,
+    field_check,
+    history_tracked,
+    subtree,
+    tree_loop_error,
+    tree_loop_trigger,
+)
 
 # --- Entities and predicates ----------------------------------------------------------
 
@@ -69,6 +79,9 @@ class EntityKind(models.TextChoices):
     MILITARY_UNIT = "military_unit", "Military unit"
     EVENT = "event", "Event"
     OTHER = "other", "Other"
+
+
+PART_OF_LOOP = "This place lies within the entity itself: an entity cannot be part of a place within it."
 
 
 @history_tracked()
@@ -143,9 +156,18 @@ class Entity(FieldChecks):
             # Entity search (admin autocomplete, API ?subject=): accent-insensitive trigram match.
             GinIndex(OpClass(FoldedNames(F("name"), F("aliases")), name="gin_trgm_ops"), name="entity_names_trgm"),
         ]
+        triggers = [
+            tree_loop_trigger("claims_entity", "part_of_id", name="entity_part_of_no_loop", message=PART_OF_LOOP)
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        error = tree_loop_error(self, "part_of", PART_OF_LOOP)
+        if error is not None:
+            raise error
 
 
 class PredicateValueType(models.TextChoices):

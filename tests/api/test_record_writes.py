@@ -277,6 +277,28 @@ def test_a_record_cannot_point_to_itself(world: World, analyst_client: APIClient
     assert getattr(RECORDS[resource].objects.get(pk=target.pk), f"{field}_id") != target.pk
 
 
+@pytest.mark.parametrize(("resource", "field"), [("entities", "part_of"), ("parties", "parent")])
+def test_a_record_cannot_be_put_under_one_of_its_own_parts(
+    world: World, analyst_client: APIClient, resource: str, field: str
+) -> None:
+    # A loop (the district within a village within the district) would have the tree walks,
+    # sides and the split scan's topmost place go round it.
+    model: Any = RECORDS[resource]
+    top = model.objects.create(name="Top", **({"kind": "place"} if resource == "entities" else {}))
+    middle = model.objects.create(name="Middle", **{field: top})
+    bottom = model.objects.create(name="Bottom", **{field: middle})
+
+    response = analyst_client.patch(url_of(resource, top.pk), {field: bottom.pk}, format="json", HTTP_IF_MATCH="*")
+
+    assert response.status_code == 400, response.content
+    assert field in error_fields(response), error_fields(response)
+    assert getattr(model.objects.get(pk=top.pk), f"{field}_id") is None
+    # Under a record outside its own tree, it may go.
+    other = model.objects.create(name="Elsewhere", **({"kind": "place"} if resource == "entities" else {}))
+    response = analyst_client.patch(url_of(resource, top.pk), {field: other.pk}, format="json", HTTP_IF_MATCH="*")
+    assert response.status_code == 200, response.content
+
+
 def test_an_entity_with_the_name_and_kind_of_another_in_the_same_place_is_refused(
     world: World, analyst_client: APIClient
 ) -> None:
