@@ -280,3 +280,26 @@ def test_claimreview_json_ld_for_a_published_verdict(reader: Client, world: Read
     pair = json.loads(body(reader, f"/contradictions/{world.town_flag.pk}/claimreview.json"))
     assert [r["claimReviewed"] for r in pair] == [world.town_no.statement]
     assert '<script type="application/ld+json">' in page(reader, f"/claims/{world.town_no.pk}/")
+
+
+@pytest.mark.parametrize("claims_read_first", [True, False], ids=["few claims", "many claims"])
+def test_the_flags_of_a_party_a_place_or_words_are_the_same_however_many_claims_match(
+    world: ReaderWorld, monkeypatch: pytest.MonkeyPatch, claims_read_first: bool
+) -> None:
+    # A flag filter reads the matching claims' ids first when they are few, and walks the
+    # flags testing each one's two claims when they are many; both must find the same flags.
+    from reader import selectors
+    from reader.forms import Filters
+
+    if not claims_read_first:
+        monkeypatch.setattr(selectors, "CLAIM_IDS_CAP", 0)
+    both = {world.town_flag.pk, world.village_flag.pk}
+
+    def found(filters: Filters) -> set[int]:
+        return set(selectors.contradictions_matching(filters).values_list("pk", flat=True))
+
+    assert found(Filters(party=world.aliyev)) == both
+    assert found(Filters(party=world.armenia)) == set()  # its ministry speaks, not it
+    assert found(Filters(place=world.district)) == {world.village_flag.pk}
+    assert found(Filters(q="Shushi", q_places=(world.town.pk,))) == {world.town_flag.pk}
+    assert found(Filters(party=world.armenian_mod, place=world.town)) == {world.town_flag.pk}
