@@ -13,7 +13,7 @@ from html import escape
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from claims.models import Claim, Rating, Status
+from claims.models import Rating, Status
 
 WIDTH = 900
 LABEL_WIDTH = 150
@@ -29,9 +29,25 @@ STATUS_LABELS = {value: str(label) for value, label in Status.choices}
 TRUE = frozenset({Rating.TRUE, Rating.MOSTLY_TRUE})
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineClaim:
+    """What the timeline shows of a claim. Read as plain rows (``reader.selectors.
+    place_timeline``): building hundreds of model instances took most of a district page."""
+
+    pk: int
+    valid_from: dt.date
+    valid_until: dt.date | None
+    statement: str
+    status: str
+    polarity: str
+    party: str
+    side: str
+    period_phrase: str
+
+
 @dataclass(frozen=True)
 class Bar:
-    claim: Claim
+    claim: TimelineClaim
     x: float
     y: int
     width: float
@@ -93,9 +109,8 @@ def _ticks(start: dt.date, end: dt.date, x_of: object) -> list[Tick]:
     return ticks[:14]
 
 
-def timeline(claims: list[Claim]) -> Timeline:
-    """Lay ``claims`` (annotated with ``side_name``) out by side and period. An open-ended
-    claim runs to the last day drawn."""
+def timeline(claims: list[TimelineClaim]) -> Timeline:
+    """Lay ``claims`` out by side and period. An open-ended claim runs to the last day drawn."""
     if not claims:
         return Timeline()
     starts = [c.valid_from for c in claims]
@@ -109,14 +124,14 @@ def timeline(claims: list[Claim]) -> Timeline:
     def x_of(day: dt.date) -> float:
         return round(LABEL_WIDTH + plot * (day - start).days / days, 1)
 
-    sides = sorted({str(getattr(c, "side_name", "") or "—") for c in claims})
+    sides = sorted({c.side or "—" for c in claims})
     colours = {side: PALETTE[i % len(PALETTE)] for i, side in enumerate(sides)}
     result = Timeline(start=start, end=end)
     y = AXIS_HEIGHT
     for side in sides:
         rows_end: list[dt.date] = []  # the last day taken in each row of the lane
-        placed: list[tuple[int, Claim]] = []
-        for claim in (c for c in claims if str(getattr(c, "side_name", "") or "—") == side):
+        placed: list[tuple[int, TimelineClaim]] = []
+        for claim in (c for c in claims if (c.side or "—") == side):
             last = claim.valid_until or end
             row = next((i for i, taken in enumerate(rows_end) if taken < claim.valid_from), None)
             if row is None:
@@ -130,10 +145,8 @@ def timeline(claims: list[Claim]) -> Timeline:
         for row, claim in placed:
             x0 = x_of(claim.valid_from)
             x1 = x_of((claim.valid_until or end) + dt.timedelta(days=1))
-            period = getattr(claim, "period_phrase", "")
-            label = (
-                f"{claim.asserted_by}: {claim.statement} ({period}; {STATUS_LABELS.get(claim.status, claim.status)})"
-            )
+            status = STATUS_LABELS.get(claim.status, claim.status)
+            label = f"{claim.party}: {claim.statement} ({claim.period_phrase}; {status})"
             result.bars.append(
                 Bar(claim, x0, y + row * ROW_HEIGHT + 2, max(3.0, x1 - x0), colours[side], _mark(claim.status), label)
             )
@@ -185,15 +198,15 @@ def bars_svg(bars: list[Bar]) -> SafeString:
     )
 
 
-def claim_rows(claims: list[Claim]) -> SafeString:
+def claim_rows(claims: list[TimelineClaim]) -> SafeString:
     """The timeline's claims as table rows: period, side, party, claim (linked), status."""
     url = _claim_url()
     return mark_safe(  # noqa: S308 - every text below is escaped
         "".join(
             _ROW.format(
-                period=escape(getattr(claim, "period_phrase", "")),
-                side=escape(getattr(claim, "side_name", "")),
-                party=escape(claim.asserted_by.name),
+                period=escape(claim.period_phrase),
+                side=escape(claim.side),
+                party=escape(claim.party),
                 url=url.format(claim.pk),
                 statement=escape(claim.statement),
                 status=escape(claim.status),

@@ -27,6 +27,7 @@ from claims.models import (
     Verdict,
 )
 from claims.models.expressions import Fold, FoldedNames, PeriodPhrase
+from reader.charts import TimelineClaim
 from reader.cursors import cursor_issue, cursor_read
 from reader.forms import CONTRADICTIONS, Filters
 from sources.models import Party, Source
@@ -199,17 +200,23 @@ def _involving_any(flags: ContradictionQuerySet, condition: Q) -> ContradictionQ
     if len(ids) > CLAIM_IDS_CAP:
         return flags.filter(_on_claim("claim_a__", condition) | _on_claim("claim_b__", condition))
     table = Contradiction._meta.db_table
-    among = RawSQL(  # noqa: S611 - fixed column names; the ids are a parameter
-        f'"{table}"."claim_a_id" = ANY(%s) OR "{table}"."claim_b_id" = ANY(%s)',
-        [ids, ids],
-        output_field=models.BooleanField(),
+
+    def claim_among(column: str) -> RawSQL:
+        return RawSQL(  # noqa: S611 - fixed column names; the ids are one array parameter
+            f'"{table}"."{column}" = ANY(%s)', [ids], output_field=models.BooleanField()
+        )
+
+    # Their flags' ids too, by those indexes alone, one scan of each (an OR of the two was
+    # planned as a scan of every flag): with a review state and an order to page in, the
+    # planner walked the state's newest-first index instead, testing each of 90,000 open
+    # flags against the claims (190 ms for a district at 1M claims).
+    by_a, by_b = (
+        Contradiction.objects.filter(claim_among(column)).order_by().values_list("pk", flat=True)
+        for column in ("claim_a_id", "claim_b_id")
     )
-    # Their flags' ids too, by those indexes alone: with a review state and an order to
-    # page in, the planner walked the state's newest-first index instead, testing each of
-    # 90,000 open flags against the claims (190 ms for a district at 1M claims).
-    flag_ids = list(Contradiction.objects.filter(among).order_by().values_list("pk", flat=True)[: CLAIM_IDS_CAP + 1])
+    flag_ids = list(by_a.union(by_b)[: CLAIM_IDS_CAP + 1])
     if len(flag_ids) > CLAIM_IDS_CAP:
-        return flags.filter(among)
+        return flags.filter(claim_among("claim_a_id") | claim_among("claim_b_id"))
     return flags.filter(pk__in=flag_ids)
 
 
@@ -337,21 +344,27 @@ def latest_published_verdict(claim_id: int) -> Verdict | None:
 TIMELINE_LIMIT = 400
 
 
-def place_timeline(place: Entity, *, predicate: str = "") -> tuple[list[Claim], bool]:
+def place_timeline(place: Entity, *, predicate: str = "") -> tuple[list[TimelineClaim], bool]:
     """The claims about the place and places within it, by period start, at most
-    ``TIMELINE_LIMIT`` (the latest); and whether there were more."""
-    claims = (
-        Claim.objects.filter(about_place(place))
-        .select_related(*CLAIM_RELATED)
-        .annotate(side_id=side_id(), period_phrase=PeriodPhrase())
-    )
+    ``TIMELINE_LIMIT`` (the latest); and whether there were more. Plain rows of what the
+    picture and its table show (``reader.charts``), two queries."""
+    claims = Claim.objects.filter(about_place(place)).annotate(side_id=side_id(), period_phrase=PeriodPhrase())
     if predicate:
         claims = claims.filter(predicate__slug=predicate)
-    rows = list(claims.order_by("-valid_from", "-id")[: TIMELINE_LIMIT + 1])
+    rows = list(
+        claims.order_by("-valid_from", "-id").values_list(
+            "pk", "valid_from", "valid_until", "statement", "status", "polarity", "asserted_by__name", "side_id",
+            "period_phrase",
+        )[: TIMELINE_LIMIT + 1]
+    )  # fmt: skip
     more = len(rows) > TIMELINE_LIMIT
-    rows = with_sides(rows[:TIMELINE_LIMIT])
-    rows.reverse()
-    return rows, more
+    rows = rows[:TIMELINE_LIMIT]
+    sides = dict(Party.objects.filter(pk__in={row[7] for row in rows}).values_list("pk", "name")) if rows else {}
+    timeline = [
+        TimelineClaim(pk, start, end, statement, status, polarity, party, sides.get(side, ""), phrase)
+        for pk, start, end, statement, status, polarity, party, side, phrase in reversed(rows)
+    ]
+    return timeline, more
 
 
 def place_parts(place: Entity) -> list[Entity]:
