@@ -128,7 +128,8 @@ def test_an_edit_of_a_hedge_moves_the_confidence_and_its_explanation(war: War) -
     )
 
 
-def test_the_scan_gives_a_flag_the_confidence_the_check_gives_it(war: War) -> None:
+@pytest.mark.parametrize("split", [False, True], ids=["one statement", "split into parts"])
+def test_the_scan_gives_a_flag_the_confidence_the_check_gives_it(war: War, split: bool) -> None:
     said = control_claim(war, by=war.aliyev, value=war.az, role=ClaimSource.Role.ORIGINAL)
     reframing = control_claim(war, by=war.armenia, value=war.artsakh, hedge=Claim.Hedge.CLAIMED, role="report")
     check(reframing)
@@ -136,7 +137,13 @@ def test_the_scan_gives_a_flag_the_confidence_the_check_gives_it(war: War) -> No
     # A flag written before there were levels carries the column's default until rescanned.
     Contradiction.objects.filter(pk=checked.pk).update(confidence=HIGH)
 
-    run = detection.contradiction_scan(triggered_by="test")
+    if split:
+        run = detection.contradiction_scan_split(parts=2, triggered_by="test")
+        assert run is not None
+        for part in range(2):
+            detection.contradiction_scan_part(run_id=run.pk, part=part)
+    else:
+        run = detection.contradiction_scan(triggered_by="test")
 
     assert run is not None
     rescanned = flag_of(said, reframing)
