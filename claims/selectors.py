@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, QuerySet
+from django.db.models import BooleanField, F, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
 from claims.models import (
@@ -27,6 +27,7 @@ from claims.models import (
     Contradiction,
     ContradictionQuerySet,
     Entity,
+    PartyClaimCount,
     Rating,
     Status,
     Verdict,
@@ -209,18 +210,21 @@ def party_record(party: Party, *, include_side: bool) -> dict[str, int]:
     """Counts of the party's claims (with ``include_side``, of every party under it too):
     "claims", "retracted", "rated_false" (now), "later_rated_false" (a false verdict
     recorded after the claim was made) and "status_<status>" for each status. Two queries:
-    the claims counted by status, and the false verdicts, read from the verdicts' side (few
+    the claims by status from the ledger of counts (``PartyClaimCount``), and the false verdicts, read from the verdicts' side (few
     claims have one; testing every claim of a side for one took 250 ms at 100,000 claims)."""
     parties = Party.objects.within(party) if include_side else Party.objects.filter(pk=party.pk)
-    claims = Claim.objects.filter(asserted_by__in=parties)
     counts = {"claims": 0, "retracted": 0, "rated_false": 0, "later_rated_false": 0}
     counts |= {f"status_{value}": 0 for value in Status.values}
+    # From the ledger the claim writes keep (a few rows a party), not by counting the
+    # claims (a side's 270,000 at 1M claims took 30 ms from a covering index).
     by_status = (
-        claims.order_by()
+        PartyClaimCount.objects.filter(party__in=parties)
+        .order_by()
         .values_list("status")
-        .annotate(number=Count("*"), retracted=Count("retracted_at"))  # both from the index claim_party_status
+        .annotate(number=Sum("claims"), retracted=Sum("retracted"))
     )
-    for status, number, retracted in by_status:
+    for status, summed, summed_retracted in by_status:
+        number, retracted = int(summed), int(summed_retracted)  # sums of bigint are numeric
         counts["claims"] += number
         counts["retracted"] += retracted
         counts[f"status_{status}"] = number

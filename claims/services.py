@@ -16,10 +16,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CheckConstraint, ForeignKey, Model, Q
 from django.utils import timezone
 
+from claims import sql as claims_sql
 from claims.models import (
     Claim,
     ClaimSource,
@@ -503,3 +504,28 @@ def entity_rechecks(*, entity: Entity, old_name: str, old_part_of_id: int | None
     if entity.name != old_name:
         naming = Claim.objects.filter(Q(subject=entity) | Q(object_entity=entity)).values("pk")
         _enqueue_claims_check(_flagged_claim_ids(naming), reexplain=True)
+
+
+# --- Claim counts by party (claims.models.PartyClaimCount) --------------------------------
+
+# Held while the ledger is folded, so that two folds do not do the same work.
+COUNTS_FOLD_LOCK = 0x6377_636F_756E_7473
+
+
+def party_claim_counts_fold() -> int:
+    """Fold the claim-count ledger into one row per (party, status); return the rows it
+    holds after. Safe beside claim writes (what they append meanwhile stays as it is) and
+    beside another fold (which then does nothing)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNTS_FOLD_LOCK])
+        if cursor.fetchone()[0]:  # type: ignore[index]
+            cursor.execute(claims_sql.PARTY_CLAIM_COUNTS_FOLD)
+        cursor.execute("SELECT count(*) FROM claims_partyclaimcount")
+        return int(cursor.fetchone()[0])  # type: ignore[index]
+
+
+def party_claim_counts_rebuild() -> None:
+    """Make the ledger again from the claims: after writes that bypassed the triggers (a
+    load with ``session_replication_role = replica``). Claim writes wait meanwhile."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(claims_sql.PARTY_CLAIM_COUNTS_REBUILD)

@@ -183,3 +183,45 @@ VERDICT_CHANGE_FEED = f"""
                 RETURN NULL;
             END;
         """
+
+# --- Claim counts by party (claims.models.counts.PartyClaimCount) -----------------------
+
+# What a statement changed in the counts: +1 for each claim now in a (party, status), -1
+# for each claim that was in one before the statement ("old_rows", "new_rows": its
+# transition tables; an insert has no old rows, a delete no new ones). Claims an update
+# left where they were cancel out and write nothing.
+_PARTY_CLAIM_COUNTS_DELTA = """
+            INSERT INTO claims_partyclaimcount (party_id, status, claims, retracted)
+            SELECT party_id, status, sum(claims), sum(retracted) FROM (
+                {rows}
+            ) d
+            GROUP BY party_id, status HAVING sum(claims) <> 0 OR sum(retracted) <> 0;
+            RETURN NULL;"""
+_NEW = (
+    "SELECT asserted_by_id AS party_id, status, 1 AS claims, (retracted_at IS NOT NULL)::int AS retracted FROM new_rows"
+)
+_OLD = (
+    "SELECT asserted_by_id AS party_id, status, -1 AS claims, -(retracted_at IS NOT NULL)::int AS retracted "
+    "FROM old_rows"
+)
+PARTY_CLAIM_COUNTS_INSERTED = _PARTY_CLAIM_COUNTS_DELTA.format(rows=_NEW)
+PARTY_CLAIM_COUNTS_UPDATED = _PARTY_CLAIM_COUNTS_DELTA.format(rows=f"{_NEW} UNION ALL {_OLD}")
+PARTY_CLAIM_COUNTS_DELETED = _PARTY_CLAIM_COUNTS_DELTA.format(rows=_OLD)
+
+# The ledger folded into one row per (party, status). Rows appended by transactions that
+# commit meanwhile are not in this statement's snapshot, so they stay as they are.
+PARTY_CLAIM_COUNTS_FOLD = """
+WITH folded AS (
+    DELETE FROM claims_partyclaimcount RETURNING party_id, status, claims, retracted
+)
+INSERT INTO claims_partyclaimcount (party_id, status, claims, retracted)
+SELECT party_id, status, sum(claims), sum(retracted) FROM folded
+GROUP BY party_id, status HAVING sum(claims) <> 0 OR sum(retracted) <> 0"""
+
+# The ledger made again from the claims (after writes that bypassed the triggers, such as
+# a load with session_replication_role = replica); claim writes wait meanwhile.
+PARTY_CLAIM_COUNTS_REBUILD = """
+LOCK TABLE claims_claim IN SHARE MODE;
+DELETE FROM claims_partyclaimcount;
+INSERT INTO claims_partyclaimcount (party_id, status, claims, retracted)
+SELECT asserted_by_id, status, count(*), count(retracted_at) FROM claims_claim GROUP BY asserted_by_id, status"""

@@ -91,3 +91,11 @@ def contradiction_scan_part(self: Task[Any, Any], run_id: int, part: int) -> int
     except detection.PartBusy as exc:
         raise self.retry(countdown=30, exc=exc) from exc
     return run.pk if run else None
+
+
+@shared_task(name="claims.party_claim_counts_fold")
+def party_claim_counts_fold() -> int:
+    """Fold the claim-count ledger (beat runs it periodically)."""
+    from claims import services
+
+    return services.party_claim_counts_fold()

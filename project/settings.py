@@ -259,6 +259,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(CONTRADICTION_SCAN_INTERVAL_SECONDS),
         "kwargs": {"triggered_by": "beat"},
     },
+    # Every claim write appends its counts to a ledger; folding it keeps a party's track
+    # record a sum of a few rows (claims.models.PartyClaimCount).
+    "party-claim-counts-fold": {"task": "claims.party_claim_counts_fold", "schedule": 600.0},
 }
 # Into how many parts beat's full scan splits, for that many workers to run side by side
 # (1: one statement, in one worker). See claims.detection.contradiction_scan_split.

@@ -37,6 +37,7 @@ from claims.models.contradiction import (
     ScanRun,
     ScanRunStatus,
 )
+from claims.models.counts import PartyClaimCount
 from claims.models.expressions import (
     ClaimPeriod,
     ClaimSearchVector,
@@ -96,6 +97,7 @@ __all__ = [
     "EntityQuerySet",
     "Fold",
     "FoldedNames",
+    "PartyClaimCount",
     "PeriodPrecision",
     "Predicate",
     "PredicateValueType",
