@@ -24,6 +24,7 @@ from claims.models import (
     ClaimSource,
     Contradiction,
     Entity,
+    PartyClaimCount,
     Predicate,
     ScanRun,
     Status,
@@ -569,9 +570,11 @@ def one_of_each(reviewer: User) -> dict[type[models.Model], models.Model]:
         ScanRun: ScanRun.objects.create(),
         ClaimImport: ClaimImport.objects.create(origin=ClaimImport.Origin.API),
     }
-    # The change feed's row is written by triggers when the claim is.
+    # The change feed's row and the claim counts' are written by triggers when the claim is.
     rows[ClaimChange] = ClaimChange.objects.filter(claim=claim).first()
     assert rows[ClaimChange] is not None
+    rows[PartyClaimCount] = PartyClaimCount.objects.filter(party=claim.asserted_by).first()
+    assert rows[PartyClaimCount] is not None
     return rows
 
 
