@@ -269,14 +269,14 @@ def main() -> None:
         seconds, peak, output = run_import(fresh(copies[0]), sheet, batch_size=args.batch_size)
         flags = re.search(r"contradictions: (.*)\.", output)
         print(f"import (parse, check, resolve, stage, publish with history and change feed, contradiction check): "
-              f"{seconds:.1f} s, {args.rows / seconds:,.0f} claims/s, peak RSS {peak:.0f} MB; "
+              f"{seconds:.3f} s, {args.rows / seconds:,.0f} claims/s, peak RSS {peak:.0f} MB; "
               f"{flags.group(1) if flags else output.strip()}", flush=True)  # fmt: skip
         limit, bare, breakdown = copy_limit(fresh(copies[1]), sheet)
-        print(f"COPY of the same rows into the same tables (triggers, indexes): {limit:.1f} s, "
+        print(f"COPY of the same rows into the same tables (triggers, indexes): {limit:.3f} s, "
               f"{args.rows / limit:,.0f} claims/s", flush=True)  # fmt: skip
-        for name, seconds in breakdown.items():
-            print(f"  the claim rows alone into claims_claim, {name}: {seconds:.2f} s, "
-                  f"{args.rows / seconds:,.0f} claims/s", flush=True)  # fmt: skip
+        for name, part in breakdown.items():
+            print(f"  the claim rows alone into claims_claim, {name}: {part:.2f} s, "
+                  f"{args.rows / part:,.0f} claims/s", flush=True)  # fmt: skip
         print(f"COPY of the claim rows into a bare table: {bare:.1f} s, {args.rows / bare:,.0f} claims/s", flush=True)
         print(f"ratio import / COPY: {seconds / limit:.2f}x", flush=True)
         if not args.no_memory:

@@ -131,6 +131,12 @@ def test_the_ingest_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_d
         r"^peak RSS: \d+ MB at 30 rows, \d+ MB at 300 rows",
     ):
         assert re.search(figure, output, re.M), output
+    # The ratio is the import's time over COPY's, as printed (to the rounding of each).
+    imported = float(re.search(r"^import \(.*?\): ([\d.]+) s", output, re.M).group(1))  # type: ignore[union-attr]
+    copied = float(re.search(r"^COPY of the same rows .*?: ([\d.]+) s", output, re.M).group(1))  # type: ignore[union-attr]
+    ratio = float(re.search(r"^ratio import / COPY: ([\d.]+)x", output, re.M).group(1))  # type: ignore[union-attr]
+    half = 0.0005  # the times are printed to the millisecond, the ratio to the hundredth
+    assert (imported - half) / (copied + half) - 0.005 <= ratio <= (imported + half) / (copied - half) + 0.005, output
 
 
 def test_the_reader_benchmark_runs_at_a_tiny_size_and_prints_its_figures(bench_database: str) -> None:
