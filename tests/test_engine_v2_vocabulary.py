@@ -147,3 +147,44 @@ def test_moving_a_place_re_checks_the_claims_about_the_places_within_it(engine: 
     flag = engine.flag(whole, part, state="open")
     assert "Aghband, which lies within Southern region" in flag.explanation
     assert isinstance(Entity.objects.get(pk=village.pk).part_of, Entity)
+
+
+def test_moving_a_place_or_making_a_predicate_stop_spreading_in_the_admin_re_checks_too(
+    engine: Engine, war: War
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    analyst = Client()
+    analyst.force_login(factories.UserFactory(username="analyst", role="Analyst"))
+    district = factories.EntityFactory(name="Zangilan district")
+    village = factories.EntityFactory(name="Aghband")
+    whole = war.claim(by=war.aliyev, subject=district, value=war.az)
+    part = war.claim(by=war.armenia, subject=village, value=war.artsakh)
+    canary = war.claim(by=war.am_mod, value=war.az, denies=True)  # checked after the two above
+    engine.flag(war.claim(by=war.aliyev, value=war.az), canary)
+    assert (whole.pk, part.pk) not in pairs()
+
+    response = analyst.post(
+        reverse("admin:claims_entity_change", args=[village.pk]),
+        {"name": village.name, "kind": village.kind, "part_of": district.pk, "aliases": "", "same_as": ""},
+    )
+    assert response.status_code == 302, response.content
+
+    flag = engine.flag(whole, part, state="open")
+    assert "Aghband, which lies within Zangilan district" in flag.explanation
+
+    # The vocabulary's keeper makes the predicate stop spreading to the parts (analysts may
+    # only read predicates): the flag through containment closes.
+    keeper = Client()
+    keeper.force_login(factories.UserFactory(username="keeper", is_superuser=True))
+    controlled = predicate("controlled-by")
+    response = keeper.post(
+        reverse("admin:claims_predicate_change", args=[controlled.pk]),
+        {
+            "slug": controlled.slug, "label": controlled.label, "value_type": controlled.value_type,
+            "single_valued": "on", "unit": controlled.unit, "description": controlled.description,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content
+    engine.flag(whole, part, state="closed")

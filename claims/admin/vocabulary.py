@@ -6,9 +6,11 @@ from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
+from claims import services
 from claims.models import Entity, Predicate
 from project.admin_history import HistoryAdmin
 
@@ -43,6 +45,11 @@ class EntityAdmin(ImportExportModelAdmin, HistoryAdmin):  # type: ignore[misc]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
 
+    def save_model(self, request: HttpRequest, obj: Entity, form: ModelForm[Entity], change: bool) -> None:
+        # Through the service, as the API's edits go: moving a place re-checks the claims
+        # about it and the places within it, renaming it re-explains its flags.
+        services.entity_save(entity=obj)
+
     def has_import_permission(self, request: HttpRequest) -> bool:
         # django-import-export lets anyone import unless told otherwise; an import adds and
         # changes rows, so it takes both permissions (journalists only read).
@@ -69,3 +76,8 @@ class PredicateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not history
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Predicate, form: ModelForm[Predicate], change: bool) -> None:
+        # Through the service: making it single-valued or spreading to the parts re-checks
+        # the claims that use it, relabelling it re-explains their flags.
+        services.predicate_save(predicate=obj)
