@@ -48,14 +48,21 @@ def war(engine: Engine) -> War:
     return make_war()
 
 
-def test_moving_a_village_into_a_district_and_out_again_opens_and_closes_its_flag(engine: Engine, war: War) -> None:
+def district_and_village(engine: Engine, war: War) -> tuple[Entity, Entity, Claim, Claim]:
+    """A district and a village, not yet within it, with conflicting control claims about
+    each; returns once the worker has checked both claims (a canary checked after them)."""
     district = factories.EntityFactory(name="Zangilan district")
     village = factories.EntityFactory(name="Aghband")
     whole = war.claim(by=war.aliyev, subject=district, value=war.az)
     part = war.claim(by=war.armenia, subject=village, value=war.artsakh)
-    canary = war.claim(by=war.am_mod, value=war.az, denies=True)  # checked after the two above
+    canary = war.claim(by=war.am_mod, value=war.az, denies=True)
     engine.flag(war.claim(by=war.aliyev, value=war.az), canary)
     assert (whole.pk, part.pk) not in pairs()
+    return district, village, whole, part
+
+
+def test_moving_a_village_into_a_district_and_out_again_opens_and_closes_its_flag(engine: Engine, war: War) -> None:
+    district, village, whole, part = district_and_village(engine, war)
 
     village.part_of = district
     entity_save(entity=village)
@@ -157,13 +164,7 @@ def test_moving_a_place_or_making_a_predicate_stop_spreading_in_the_admin_re_che
 
     analyst = Client()
     analyst.force_login(factories.UserFactory(username="analyst", role="Analyst"))
-    district = factories.EntityFactory(name="Zangilan district")
-    village = factories.EntityFactory(name="Aghband")
-    whole = war.claim(by=war.aliyev, subject=district, value=war.az)
-    part = war.claim(by=war.armenia, subject=village, value=war.artsakh)
-    canary = war.claim(by=war.am_mod, value=war.az, denies=True)  # checked after the two above
-    engine.flag(war.claim(by=war.aliyev, value=war.az), canary)
-    assert (whole.pk, part.pk) not in pairs()
+    district, village, whole, part = district_and_village(engine, war)
 
     response = analyst.post(
         reverse("admin:claims_entity_change", args=[village.pk]),
