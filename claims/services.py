@@ -506,6 +506,20 @@ def entity_rechecks(*, entity: Entity, old_name: str, old_part_of_id: int | None
         _enqueue_claims_check(_flagged_claim_ids(naming), reexplain=True)
 
 
+def party_rechecks(*, party: Party, old_name: str, old_parent_id: int | None, old_reliability: str) -> None:
+    """Enqueue the re-checks a party's edit calls for: the flags of its claims (and, when it
+    moved to another side, of the claims of every party under it), whose relation (dispute
+    or self) and confidence follow the party's side and grade, re-explained when it was
+    renamed. Called by ``sources.services.party_save`` (registered in ``claims.apps``), in
+    the transaction that saved it."""
+    moved = party.parent_id != old_parent_id
+    if not (moved or party.reliability != old_reliability or party.name != old_name):
+        return
+    parties = Party.objects.within(party).values("pk") if moved else Party.objects.filter(pk=party.pk).values("pk")
+    claims = Claim.objects.filter(asserted_by__in=parties).values("pk")
+    _enqueue_claims_check(_flagged_claim_ids(claims), reexplain=party.name != old_name)
+
+
 # --- Claim counts by party (claims.models.PartyClaimCount) --------------------------------
 
 # Held while the ledger is folded, so that two folds do not do the same work.

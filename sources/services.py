@@ -6,19 +6,47 @@ write leaves nothing behind.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from django.db import transaction
 
 from sources.models import Party, Source
 
 
+class PartyEdited(Protocol):
+    """What an app built on sources does when a saved party changed: called in the
+    transaction that saved it, with the party as saved and what it was before."""
+
+    def __call__(self, *, party: Party, old_name: str, old_parent_id: int | None, old_reliability: str) -> None: ...
+
+
+# The apps that act on a party's edit (claims re-checks the flags of its claims: their
+# relation, confidence and wording follow the party's side, grade and name). sources
+# cannot import them, so they register here (claims.apps.ClaimsConfig.ready).
+_party_edited: list[PartyEdited] = []
+
+
+def party_edited_call(action: PartyEdited) -> Callable[..., None]:
+    """Register ``action`` to be called by ``party_save`` when a saved party changed."""
+    if action not in _party_edited:
+        _party_edited.append(action)
+    return action
+
+
 @transaction.atomic
 def party_save(*, party: Party) -> Party:
     """Create ``party`` or save its changes, after validating it (a ValidationError names
-    the field at fault)."""
+    the field at fault). A change of its name, side (``parent``) or reliability is passed
+    to the actions registered with ``party_edited_call``."""
     party.full_clean()
+    before = (
+        Party.objects.filter(pk=party.pk).values_list("name", "parent_id", "reliability").first() if party.pk else None
+    )
     party.save()
+    if before is not None and before != (party.name, party.parent_id, party.reliability):
+        for action in _party_edited:
+            action(party=party, old_name=before[0], old_parent_id=before[1], old_reliability=before[2])
     return party
 
 

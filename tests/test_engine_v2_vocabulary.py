@@ -189,3 +189,25 @@ def test_moving_a_place_or_making_a_predicate_stop_spreading_in_the_admin_re_che
     )  # fmt: skip
     assert response.status_code == 302, response.content
     engine.flag(whole, part, state="closed")
+
+
+def test_a_party_moved_to_the_other_side_or_renamed_re_checks_its_flags(engine: Engine, war: War) -> None:
+    from sources.services import party_save
+
+    said = war.claim(by=war.aliyev, value=war.az)
+    denied = war.claim(by=war.am_mod, value=war.az, denies=True)
+    flag = engine.flag(said, denied, relation="dispute")
+    assert "Armenia's Ministry of Defence says not Azerbaijan" in flag.explanation
+
+    # The ministry turns out to speak for the other side: the dispute is a self-contradiction.
+    war.am_mod.parent = war.azerbaijan
+    party_save(party=war.am_mod)
+    engine.flag(said, denied, relation="self")
+
+    war.am_mod.name = "Ministry of Defence (defected)"
+    party_save(party=war.am_mod)
+    renamed = engine.until(
+        lambda: Contradiction.objects.filter(pk=flag.pk, explanation__contains="(defected) says").first(),
+        "the explanation to name the party anew",
+    )
+    assert "Armenia's Ministry of Defence" not in renamed.explanation
