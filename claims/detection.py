@@ -61,7 +61,7 @@ from typing import Any
 import pghistory
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from claims.models import Contradiction, Rating, ScanRun, Verdict
@@ -818,14 +818,7 @@ def split_scan_unfinished() -> tuple[int, list[int]] | None:
     when no split scan is running. Sending those parts again is how a split scan whose
     parts were lost (a worker killed before it sent them all, a part stopped at its time
     limit) goes on: a part that is running or finished is not run twice."""
-    live_since = timezone.now() - SPLIT_SCAN_ABANDONED_AFTER
-    parent = (
-        ScanRun.objects.filter(
-            parent__isnull=True, parts__gt=1, status=ScanRun.Status.RUNNING, started_at__gte=live_since
-        )
-        .order_by("-started_at")
-        .first()
-    )
+    parent = _live_splits().order_by("-started_at").first()
     if parent is None:
         return None
     finished = set(parent.part_runs.filter(status=ScanRun.Status.FINISHED).values_list("part", flat=True))
@@ -848,12 +841,17 @@ def _session_lock(key: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _split_scan_running() -> bool:
-    """Whether a split scan's parts are still to run or running (call holding SCAN_LOCK)."""
+def _live_splits() -> QuerySet[ScanRun]:
+    """The parent runs of split scans still running and not yet abandoned."""
     live_since = timezone.now() - SPLIT_SCAN_ABANDONED_AFTER
     return ScanRun.objects.filter(
         parent__isnull=True, parts__gt=1, status=ScanRun.Status.RUNNING, started_at__gte=live_since
-    ).exists()
+    )
+
+
+def _split_scan_running() -> bool:
+    """Whether a split scan's parts are still to run or running (call holding SCAN_LOCK)."""
+    return _live_splits().exists()
 
 
 def _fail_abandoned_runs() -> None:

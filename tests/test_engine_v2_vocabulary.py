@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from claims.models import Claim, Contradiction, Entity, Predicate
 from claims.services import entity_save, predicate_save
+from sources.services import party_save
 from tests import factories
 from tests.conftest import WorkerProcess
 from tests.engine_fixtures import War, make_war, pairs
@@ -159,8 +162,6 @@ def test_moving_a_place_re_checks_the_claims_about_the_places_within_it(engine: 
 def test_moving_a_place_or_making_a_predicate_stop_spreading_in_the_admin_re_checks_too(
     engine: Engine, war: War
 ) -> None:
-    from django.test import Client
-    from django.urls import reverse
 
     analyst = Client()
     analyst.force_login(factories.UserFactory(username="analyst", role="Analyst"))
@@ -192,7 +193,6 @@ def test_moving_a_place_or_making_a_predicate_stop_spreading_in_the_admin_re_che
 
 
 def test_a_party_moved_to_the_other_side_or_renamed_re_checks_its_flags(engine: Engine, war: War) -> None:
-    from sources.services import party_save
 
     said = war.claim(by=war.aliyev, value=war.az)
     denied = war.claim(by=war.am_mod, value=war.az, denies=True)
