@@ -512,6 +512,7 @@ PLAN_ALL = (
 _PART_PLACES = f"""SELECT id FROM claims_entity
     WHERE {bucket_sql("CASE WHEN part_of_id IS NULL THEN id ELSE cw_entity_root(id) END")} BETWEEN %(low)s AND %(high)s"""  # noqa: S608 - constants
 _IN_PART = f"subject_id IN ({_PART_PLACES})"
+COUNT_ALL = "SELECT coalesce(sum(claims), 0) FROM claims_partyclaimcount"
 COUNT_PART = f"SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608 - constants
 _PART_SOURCES = (
     f"found AS ({PAIRS.format(scope=f'a.{_IN_PART} AND b.{_IN_PART}')} "  # noqa: S608 - constants
@@ -905,10 +906,12 @@ def _scan_run(
                         [ENGINE_LOCK, BUCKET_LOCK_CLASS, *buckets],
                     )
                 progress("locked", {"seconds": time.perf_counter() - started})
-                # Every claim is read: a retracted one to close its flags. (Counted from an
-                # index, without reading the table.)
+                # Every claim is read: a retracted one to close its flags. The whole scan's
+                # figure comes from the ledger of claim counts the claim writes keep
+                # (PartyClaimCount: a few rows a party), in the same transaction; counting
+                # the claims took 70 ms at 1M. A part counts its own claims.
                 part = {} if buckets is None else {"low": buckets[0], "high": buckets[1]}
-                cursor.execute("SELECT count(*) FROM claims_claim" if buckets is None else COUNT_PART, part)
+                cursor.execute(COUNT_ALL if buckets is None else COUNT_PART, part)
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
                 cursor.execute(

@@ -105,6 +105,26 @@ def test_a_scan_closes_a_flag_made_stale_behind_the_engines_back_and_reopens_the
     assert Contradiction.objects.filter(claim_a=flag.claim_a, claim_b=flag.claim_b).count() == 1
 
 
+def test_the_claims_a_scan_reports_include_those_written_in_sql_and_the_retracted(
+    some_disputes: tuple[Claim, Claim, Claim],
+) -> None:
+    """The whole scan takes its figure from the ledger of claim counts, not by counting the
+    claims: it must still be every claim, however it was written."""
+    said, _, _ = some_disputes
+    with connection.cursor() as cursor:  # a copy of a claim, in SQL
+        columns = [f.column for f in Claim._meta.concrete_fields if f.column != "id" and not f.generated]
+        cursor.execute(
+            f"INSERT INTO claims_claim ({', '.join(columns)}) SELECT {', '.join(columns)} "  # noqa: S608
+            "FROM claims_claim WHERE id = %s",
+            [said.pk],
+        )
+    Claim.objects.filter(pk=said.pk).update(retracted_at=said.created_at, retraction_reason="test")
+
+    run = detection.contradiction_scan(triggered_by="test")
+    assert run is not None
+    assert run.claims_scanned == Claim.objects.count() == 7
+
+
 def test_a_scan_refreshes_the_explanation_of_a_claim_edited_behind_the_engines_back(
     some_disputes: tuple[Claim, Claim, Claim],
 ) -> None:
