@@ -74,7 +74,7 @@ def _aliases(c: str) -> dict[str, str]:
 
 
 def _sides(cursor: Any, party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    # The query of claims.api.documents.party_sides, on this endpoint's own connection.
+    # The query of claims.selectors.party_sides, on this endpoint's own connection.
     cursor.execute(PARTY_SIDES, [sorted(set(party_ids))])
     return {party: {"id": side, "name": name} for party, side, name in cursor.fetchall()}
 

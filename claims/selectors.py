@@ -36,7 +36,7 @@ from claims.models import (
 )
 from claims.rules import SAME_VALUE
 from sources.models import Party
-from sources.sql import PARTY_SIDE
+from sources.sql import PARTY_SIDE, PARTY_SIDES
 
 UNRATED: str = Status.UNRATED.value
 
@@ -354,3 +354,17 @@ def claim_corroborations(claim_ids: Sequence[int]) -> dict[int, Corroboration]:
             confirming_claims=confirming,
         )
     return result
+
+
+def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Each party's side (its top-most ancestor) as {"id", "name"}, in one query.
+
+    A party with no parent is its own side; ``sources.sql.PARTY_SIDE`` walks up (and stops
+    at a cycle in ``parent``, which the admin does not prevent beyond one step).
+    """
+    ids = sorted(set(party_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(PARTY_SIDES, [ids])
+        return {party: {"id": side_id, "name": name} for party, side_id, name in cursor.fetchall()}

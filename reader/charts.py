@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.models import Rating, Status
+from reader.links import url_pattern
 
 WIDTH = 900
 LABEL_WIDTH = 150
@@ -172,15 +172,10 @@ _ROW = '<tr><td>{period}</td><td>{side}</td><td>{party}</td><td><a href="{url}">
 # a fifth of a district page's time.
 
 
-def _claim_url() -> str:
-    """The claim page's URL with ``{}`` for the claim: reversed once per page, not per row."""
-    return reverse("reader:claim", args=[987654321]).replace("987654321", "{}")
-
-
 def bars_svg(bars: list[Bar]) -> SafeString:
     """The timeline's bars as SVG: each a link to its claim, titled, a denial dashed, the
     verdict marked. (The numbers and colours are ours; every text is escaped.)"""
-    url = _claim_url()
+    url = url_pattern("reader:claim")
     return mark_safe(  # noqa: S308 - every text below is escaped
         "".join(
             _BAR.format(
@@ -200,7 +195,7 @@ def bars_svg(bars: list[Bar]) -> SafeString:
 
 def claim_rows(claims: list[TimelineClaim]) -> SafeString:
     """The timeline's claims as table rows: period, side, party, claim (linked), status."""
-    url = _claim_url()
+    url = url_pattern("reader:claim")
     return mark_safe(  # noqa: S308 - every text below is escaped
         "".join(
             _ROW.format(

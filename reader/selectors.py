@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from claims.models import (
@@ -27,11 +27,11 @@ from claims.models import (
     Verdict,
 )
 from claims.models.expressions import Fold, FoldedNames, PeriodPhrase
+from claims.selectors import party_sides
 from reader.charts import TimelineClaim
 from reader.cursors import cursor_issue, cursor_read
 from reader.forms import CONTRADICTIONS, Filters
 from sources.models import Party, Source
-from sources.sql import PARTY_SIDE
 
 PAGE_SIZE = 25
 # Places a search box's words stand for: the best few entity matches (name or alias,
@@ -39,26 +39,18 @@ PAGE_SIZE = 25
 PLACES_PER_QUERY = 5
 
 
-def side_id(prefix: str = "") -> Func:
-    """The id of the side (top-most party, ``cw_party_side``) of the claim at ``prefix``:
-    one function call per row; ``with_sides`` then names the sides in one query."""
-    return Func(F(f"{prefix}asserted_by_id"), function=PARTY_SIDE, output_field=models.BigIntegerField())
-
-
 def with_sides(claims: list[Claim]) -> list[Claim]:
-    """Name the sides (``side_name``) of claims annotated with ``side_id``: one query for
-    the whole list (none for an empty one)."""
-    ids = {claim.side_id for claim in claims}  # type: ignore[attr-defined]
-    if ids:
-        names = dict(Party.objects.filter(pk__in=ids).values_list("pk", "name"))
-        for claim in claims:
-            claim.side_name = names.get(claim.side_id, "")  # type: ignore[attr-defined]
+    """Name the sides (``side_name``) of the claims: one query for the parties of the whole
+    list (none for an empty one), each party's side worked out once, not once a claim."""
+    sides = party_sides(claim.asserted_by_id for claim in claims)
+    for claim in claims:
+        claim.side_name = sides.get(claim.asserted_by_id, {}).get("name", "")  # type: ignore[attr-defined]
     return claims
 
 
 def claims_by_id(ids: set[int], *, related: tuple[str, ...]) -> dict[int, Claim]:
     """The claims, with ``related`` joined, their period in words and their side: two queries."""
-    claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase(), side_id=side_id())
+    claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase())
     return {claim.pk: claim for claim in with_sides(list(claims.filter(pk__in=ids)))} if ids else {}
 
 
@@ -116,7 +108,7 @@ def about_place(place: Entity) -> Q:
     """Claims about the place or a place within it. The places' ids are read first (one
     query), so that the claims are found through claim_subject_predicate; a subquery of
     the recursive walk was planned as a scan of every claim."""
-    return Q(subject_id__in=list(Entity.objects.within(place).values_list("pk", flat=True)))
+    return Q(subject_id__in=place.within_ids)
 
 
 def _about_words(text: str, places: tuple[int, ...] | None = None) -> Q:
@@ -138,7 +130,7 @@ CLAIM_RELATED = ("subject", "predicate", "object_entity", "asserted_by")
 
 
 def claims_matching(filters: Filters, *, related: tuple[str, ...] = LIST_RELATED) -> ClaimQuerySet:
-    claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase(), side_id=side_id())
+    claims = Claim.objects.select_related(*related).annotate(period_phrase=PeriodPhrase())
     if filters.q:
         claims = claims.filter(_about_words(filters.q, filters.q_places))
     if filters.place is not None:
@@ -265,7 +257,7 @@ def keyset_page(queryset: QuerySet[Any], *, listing: str, cursor: str = "", size
 def claim_for_page(pk: int) -> Claim | None:
     claim = (
         Claim.objects.select_related(*CLAIM_RELATED, "subject__part_of")
-        .annotate(period_phrase=PeriodPhrase(), side_id=side_id())
+        .annotate(period_phrase=PeriodPhrase())
         .filter(pk=pk)
         .first()
     )
@@ -348,21 +340,23 @@ def place_timeline(place: Entity, *, predicate: str = "") -> tuple[list[Timeline
     """The claims about the place and places within it, by period start, at most
     ``TIMELINE_LIMIT`` (the latest); and whether there were more. Plain rows of what the
     picture and its table show (``reader.charts``), two queries."""
-    claims = Claim.objects.filter(about_place(place)).annotate(side_id=side_id(), period_phrase=PeriodPhrase())
+    claims = Claim.objects.filter(about_place(place)).annotate(period_phrase=PeriodPhrase())
     if predicate:
         claims = claims.filter(predicate__slug=predicate)
     rows = list(
         claims.order_by("-valid_from", "-id").values_list(
-            "pk", "valid_from", "valid_until", "statement", "status", "polarity", "asserted_by__name", "side_id",
+            "pk", "valid_from", "valid_until", "statement", "status", "polarity", "asserted_by__name", "asserted_by_id",
             "period_phrase",
         )[: TIMELINE_LIMIT + 1]
     )  # fmt: skip
     more = len(rows) > TIMELINE_LIMIT
     rows = rows[:TIMELINE_LIMIT]
-    sides = dict(Party.objects.filter(pk__in={row[7] for row in rows}).values_list("pk", "name")) if rows else {}
+    sides = party_sides(row[7] for row in rows)
     timeline = [
-        TimelineClaim(pk, start, end, statement, status, polarity, party, sides.get(side, ""), phrase)
-        for pk, start, end, statement, status, polarity, party, side, phrase in reversed(rows)
+        TimelineClaim(
+            pk, start, end, statement, status, polarity, party, sides.get(party_id, {}).get("name", ""), phrase
+        )
+        for pk, start, end, statement, status, polarity, party, party_id, phrase in reversed(rows)
     ]
     return timeline, more
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from claims.api.documents import party_sides
+from claims.selectors import party_sides
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.html import escape
 
 from claims.models import Claim
 from reader.cursors import cursor_issue
+from reader.links import page_url
 from sources.models import Party
 from tests.test_reader_fixtures import ReaderWorld, reader_world
 
@@ -77,6 +79,25 @@ def test_only_analysts_see_edit_in_admin_links(reader: Client, analyst: User, wo
     client = Client()
     client.force_login(analyst)
     assert f"/admin/claims/contradiction/{world.town_flag.pk}/change/" in page(client, url)
+
+
+def test_a_staff_user_without_the_edit_permission_sees_no_edit_links(reader: Client, world: ReaderWorld) -> None:
+    """can_edit reads permissions for staff only; staff status alone is not enough."""
+    staff = User.objects.create_user("staff-reader", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    assert "edit in admin" not in page(client, f"/contradictions/{world.town_flag.pk}/")
+
+
+@pytest.mark.parametrize("name", ["reader:claim", "reader:contradiction", "reader:place", "reader:party"])
+def test_row_links_are_the_urls_reverse_gives_under_any_script_prefix(name: str) -> None:
+    try:
+        for prefix in ("/", "/claimwatch/"):
+            set_script_prefix(prefix)
+            assert page_url(name, 42) == reverse(name, args=[42])
+            assert page_url(name, 42).startswith(prefix)
+    finally:
+        set_script_prefix("/")
 
 
 # --- Search ------------------------------------------------------------------------------

@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from django.db import connection, models
+from django.db import models
 
 from claims import selectors
 from claims.models import Claim
-from claims.selectors import StatusRow
-from sources.sql import PARTY_SIDES
+from claims.selectors import StatusRow, party_sides
 
 # A claim's document, declared once: each entry is a key of the document and the column
 # (a ``values_list`` name) its value comes from, in the document's order. A dotted key
@@ -104,20 +103,6 @@ CONTRADICTION_FIELDS = (
     "id", "kind", "relation", "state", "state_reason", "explanation", "rule", "rule_version", "confidence",
     "detected_at", "state_changed_at", "updated_at",
 )  # fmt: skip
-
-
-def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Each party's side (its top-most ancestor) as {"id", "name"}, in one query.
-
-    A party with no parent is its own side; ``sources.sql.PARTY_SIDE`` walks up (and stops
-    at a cycle in ``parent``, which the admin does not prevent beyond one step).
-    """
-    ids = sorted(set(party_ids))
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(PARTY_SIDES, [ids])
-        return {party: {"id": side_id, "name": name} for party, side_id, name in cursor.fetchall()}
 
 
 def _ref(pk: int | None, name: str | None) -> dict[str, Any] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, Q
@@ -116,6 +118,12 @@ class Entity(FieldChecks):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = EntityQuerySet.as_manager()
+
+    @cached_property
+    def within_ids(self) -> list[int]:
+        """The ids of this entity and of every entity within it, however deep: read once for
+        this object (a place's page asks twice, for its timeline and for its flags)."""
+        return list(Entity.objects.within(self).values_list("pk", flat=True))
 
     class Meta:
         verbose_name_plural = "entities"
