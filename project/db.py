@@ -17,7 +17,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.validators import ArrayMaxLengthValidator
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
@@ -207,6 +207,11 @@ def tree_loop_error(instance: models.Model, parent_field: str, message: str) -> 
     if not isinstance(parent, models.ForeignKey):
         raise TypeError(f"{model.__name__}.{parent_field} is not a foreign key")
     table, column = model._meta.db_table, parent.column
+    # The lock tree_loop_trigger takes: inside the saving transaction (the admin's, a
+    # service's), a second edit racing this one waits here until the first commits, then
+    # sees it and gets this field error, not the trigger's error at its save.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{table}.{column}"])
     if not model._default_manager.filter(pk=parent_id).filter(pk__in=subtree(table, column, instance.pk)).exists():
         return None
     return ValidationError({parent_field: ValidationError(message, code=f"{model._meta.model_name}_tree_loop")})
