@@ -18,7 +18,9 @@ from tests import factories
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_second_of_two_racing_admin_edits_that_make_a_loop_gets_a_field_error(analyst: Any) -> None:
+def test_the_second_of_two_racing_admin_edits_that_make_a_loop_gets_a_field_error(
+    migration_data: None, analyst: Any
+) -> None:
     district = factories.EntityFactory(name="Zangilan district")
     village = factories.EntityFactory(name="Aghband")
     first_saved, first_may_commit = threading.Event(), threading.Event()
