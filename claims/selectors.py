@@ -360,7 +360,9 @@ def party_sides(party_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Each party's side (its top-most ancestor) as {"id", "name"}, in one query.
 
     A party with no parent is its own side; ``sources.sql.PARTY_SIDE`` walks up (and stops
-    at a cycle in ``parent``, which the admin does not prevent beyond one step).
+    at a cycle in ``parent``, should one have been stored before loops were refused). The
+    API's documents and the reader's lists name sides through it: one walk a party, not
+    one a claim.
     """
     ids = sorted(set(party_ids))
     if not ids:
