@@ -210,8 +210,9 @@ def party_record(party: Party, *, include_side: bool) -> dict[str, int]:
     """Counts of the party's claims (with ``include_side``, of every party under it too):
     "claims", "retracted", "rated_false" (now), "later_rated_false" (a false verdict
     recorded after the claim was made) and "status_<status>" for each status. Two queries:
-    the claims by status from the ledger of counts (``PartyClaimCount``), and the false verdicts, read from the verdicts' side (few
-    claims have one; testing every claim of a side for one took 250 ms at 100,000 claims)."""
+    the claims by status from the ledger of counts (``PartyClaimCount``), and the false
+    verdicts, read from the verdicts' side (few claims have one; testing every claim of a
+    side for one took 250 ms at 100,000 claims)."""
     parties = Party.objects.within(party) if include_side else Party.objects.filter(pk=party.pk)
     counts = {"claims": 0, "retracted": 0, "rated_false": 0, "later_rated_false": 0}
     counts |= {f"status_{value}": 0 for value in Status.values}

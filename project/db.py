@@ -196,9 +196,14 @@ def subtree(table: str, parent_column: str, root: int) -> models.expressions.Raw
 # a row is never under itself, however deep.
 
 
+def _tree_lock_key(table: str, parent_column: str) -> str:
+    """The text whose hash keys the transaction lock that edits of one tree queue on."""
+    return f"{table}.{parent_column}"
+
+
 def tree_loop_error(instance: models.Model, parent_field: str, message: str) -> ValidationError | None:
     """The error for a parent that lies under ``instance`` (A under B under A), or None.
-    One query; only a saved row can have rows under it."""
+    Two queries (the tree's lock, then the walk); only a saved row can have rows under it."""
     parent_id = getattr(instance, f"{parent_field}_id")
     if instance.pk is None or parent_id is None or parent_id == instance.pk:
         return None  # the one-step loop is the field_check's to report
@@ -211,7 +216,7 @@ def tree_loop_error(instance: models.Model, parent_field: str, message: str) -> 
     # service's), a second edit racing this one waits here until the first commits, then
     # sees it and gets this field error, not the trigger's error at its save.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{table}.{column}"])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_tree_lock_key(table, column)])
     if not model._default_manager.filter(pk=parent_id).filter(pk__in=subtree(table, column, instance.pk)).exists():
         return None
     return ValidationError({parent_field: ValidationError(message, code=f"{model._meta.model_name}_tree_loop")})
@@ -228,7 +233,7 @@ def tree_loop_trigger(table: str, parent_column: str, *, name: str, message: str
         operation=pgtrigger.Insert | pgtrigger.UpdateOf(parent_column),  # type: ignore[no-untyped-call]
         condition=pgtrigger.Condition(f"NEW.{parent_column} IS NOT NULL"),
         func=f"""
-            PERFORM pg_advisory_xact_lock(hashtext('{table}.{parent_column}'));
+            PERFORM pg_advisory_xact_lock(hashtext('{_tree_lock_key(table, parent_column)}'));
             IF EXISTS (
                 WITH RECURSIVE up(id) AS (
                     SELECT NEW.{parent_column}
