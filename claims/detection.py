@@ -77,6 +77,8 @@ from claims.rules import (
     doubt_reasons_sql,
     kind_sql,
     own_statement_sql,
+    party_doubt_sql,
+    recorded_doubt_sql,
 )
 from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
 from sources.sql import PARTY_SIDE
@@ -125,17 +127,33 @@ def part_buckets(part: int, parts: int) -> tuple[int, int]:
 
 _KIND = kind_sql()
 
-# What a found pair's flag depends on, over the pair ``a``, ``b`` and its kind ``k``.
-_PAIR_COLUMNS = f"""a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
+
+def _rated(claim: str, rating: str) -> str:
+    """The verdict that rates ``claim`` ``rating`` now, or NULL. Most claims have no verdict:
+    for them one NULL test answers."""
+    return f"CASE WHEN {claim}.current_verdict_id IS NOT NULL AND {claim}.status = '{rating}' THEN {claim}.current_verdict_id END"
+
+
+# What a found pair's flag depends on, over the pair ``a``, ``b`` and its kind ``k``. The
+# doubt points of the claims' rows are worked out here, where the full scan finds the pairs
+# in parallel workers. (Not what follows from the kind: ``k.kind`` is the rules' CASE,
+# inlined, and would be evaluated again for each use.)
+#
+# First, the columns the pair was matched on (of ``b``, which the self-join hashes). The full
+# scan materialises ``found`` (see ``_ALL_SOURCES``), so these stay in its output, and the
+# hashed claims keep their columns in the order the output first names them: a probe of
+# the hash table then reads (deforms) these few columns, instead of every column before
+# them (the varying-length ones included). It was a tenth of the scan's instructions at
+# 100k claims.
+_PAIR_COLUMNS = f"""b.subject_id AS matched_subject_id, b.predicate_id AS matched_predicate_id,
+       b.period AS matched_period, a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
        a.asserted_by_id AS party_a_id, b.asserted_by_id AS party_b_id,
-       CASE WHEN a.status = '{SETTLING_RATING}' AND b.status = '{SETTLING_RATING}'
-                THEN least(a.current_verdict_id, b.current_verdict_id)
-            WHEN a.status = '{SETTLING_RATING}' THEN a.current_verdict_id
-            WHEN b.status = '{SETTLING_RATING}' THEN b.current_verdict_id END AS settled_by_id,
-       CASE WHEN a.status = '{ALERT_RATING}' AND b.status = '{ALERT_RATING}'
+       least({_rated("a", SETTLING_RATING)}, {_rated("b", SETTLING_RATING)}) AS settled_by_id,
+       CASE WHEN {_rated("a", ALERT_RATING)} IS NOT NULL AND {_rated("b", ALERT_RATING)} IS NOT NULL
             THEN greatest(a.current_verdict_id, b.current_verdict_id) END AS alert_by_id,
        greatest(a.updated_at, b.updated_at) AS claims_changed_at,
-       a.hedge AS hedge_a, b.hedge AS hedge_b, a.credibility AS credibility_a, b.credibility AS credibility_b"""
+       {recorded_doubt_sql(hedge="a.hedge", credibility="a.credibility")} AS recorded_doubt_a,
+       {recorded_doubt_sql(hedge="b.hedge", credibility="b.credibility")} AS recorded_doubt_b"""
 
 # The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
 # it to one claim's pairs; the full scan uses ``true``. ``whole_is_a`` is NULL: both claims
@@ -266,8 +284,8 @@ _CONFIDENCE = f"""'Confidence: ' || {confidence_label_sql("d.confidence")}
 def _why(claim: str) -> str:
     """What lowers the confidence of claim ``a`` or ``b`` of a changed flag, or NULL."""
     reasons = doubt_reasons_sql(
-        hedge=f"d.hedge_{claim}", own=f"d.own_{claim}", reliability=f"d.reliability_{claim}",
-        credibility=f"d.credibility_{claim}",
+        hedge=f"{claim}.hedge", own=f"d.own_{claim}", reliability=f"d.reliability_{claim}",
+        credibility=f"{claim}.credibility",
     )  # fmt: skip
     return f"'the claim of ' || n.party_{claim} || ' is ' || nullif({reasons}, '')"
 
@@ -295,7 +313,8 @@ PLAN = f"""
 -- Each party's side: its topmost ancestor (a ministry belongs to its state), once per party,
 -- and its reliability (for the flag's confidence).
 sides AS (
-    SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id, reliability FROM sources_party
+    SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id, reliability, {party_doubt_sql("reliability")} AS doubt
+    FROM sources_party
 ),
 -- What each pair's flag should become. A found pair whose flag was dismissed keeps only
 -- its dismissal ("holds" is false for it: its facts are not refreshed).
@@ -305,7 +324,7 @@ target AS (
            coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
            f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM '{LIFECYCLE.DISMISSED}' AS holds,
            f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
-           f.claims_changed_at, f.whole_is_a, f.hedge_a, f.hedge_b, f.credibility_a, f.credibility_b,
+           f.claims_changed_at, f.whole_is_a, f.recorded_doubt_a, f.recorded_doubt_b,
            e.confidence AS old_confidence, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
            e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
            e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
@@ -313,6 +332,7 @@ target AS (
                AS new_state
     FROM found f
     FULL JOIN existing e ON e.claim_a_id = f.claim_a_id AND e.claim_b_id = f.claim_b_id
+    OFFSET 0  -- a fence: each row's new state is worked out once, not again in each test below
 ),
 decided AS (
     SELECT t.*,
@@ -332,8 +352,8 @@ decided AS (
     -- The flag's doubt: the weaker claim's, plus the rule's (``claims.rules``, "Confidence").
     CROSS JOIN LATERAL (
         SELECT greatest(
-            {claim_doubt_sql(hedge="t.hedge_a", own="o.own_a", reliability="sa.reliability", credibility="t.credibility_a")},
-            {claim_doubt_sql(hedge="t.hedge_b", own="o.own_b", reliability="sb.reliability", credibility="t.credibility_b")}
+            {claim_doubt_sql(recorded="t.recorded_doubt_a", own="o.own_a", party="sa.doubt")},
+            {claim_doubt_sql(recorded="t.recorded_doubt_b", own="o.own_b", party="sb.doubt")}
         ) + {by_kind_sql("t.found_kind", "doubt")}
           + CASE WHEN t.whole_is_a IS NOT NULL THEN {CONTAINMENT_DOUBT} ELSE 0 END AS doubt
     ) g
@@ -493,9 +513,10 @@ RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES, own=_OWN_LOOKED
 # The full scan: the same SQL in two statements, through a temporary table. A plain
 # CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
 # not), and the writing statement is then planned from the real number of changed flags
-# (usually none) instead of a guess that every pair changes.
+# (usually none) instead of a guess that every pair changes. ``found`` is materialised, so
+# that its column order holds (see ``_PAIR_COLUMNS``).
 _ALL_SOURCES = (
-    f"found AS ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT.format(scope='true'))}), "  # noqa: S608 - constants
+    f"found AS MATERIALIZED ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT.format(scope='true'))}), "  # noqa: S608 - constants
     f"existing AS ({_EXISTING}), " + _OWNS.format(scope="")
 )
 PLAN_ALL = (
@@ -515,7 +536,7 @@ _IN_PART = f"subject_id IN ({_PART_PLACES})"
 COUNT_ALL = "SELECT coalesce(sum(claims), 0) FROM claims_partyclaimcount"
 COUNT_PART = f"SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608 - constants
 _PART_SOURCES = (
-    f"found AS ({PAIRS.format(scope=f'a.{_IN_PART} AND b.{_IN_PART}')} "  # noqa: S608 - constants
+    f"found AS MATERIALIZED ({PAIRS.format(scope=f'a.{_IN_PART} AND b.{_IN_PART}')} "  # noqa: S608 - constants
     f"UNION ALL {_contained(ALL_CONTAINMENT.format(scope=f'x.{_IN_PART}'))}), "
     f"existing AS ({_EXISTING} JOIN claims_claim ca ON ca.id = c.claim_a_id WHERE ca.{_IN_PART}), "
     + _OWNS.format(scope=f"JOIN claims_claim sc ON sc.id = s.claim_id WHERE sc.{_IN_PART}")
@@ -774,6 +795,7 @@ def contradiction_scan_part(*, run_id: int, part: int, progress: Progress = _qui
             ScanRun.objects.filter(pk=run.pk).update(
                 status=ScanRun.Status.RUNNING, started_at=timezone.now(), finished_at=None, error=""
             )
+            run.refresh_from_db()
         try:
             run = _scan_run(
                 run,
@@ -882,6 +904,17 @@ def _explain_since(*, before: dt.datetime | None) -> dt.datetime | str:
     return previous - dt.timedelta(hours=1) if previous else "-infinity"
 
 
+# The whole scan holds the engine lock alone. A part of a split scan runs beside the other
+# parts (the engine lock shared) and alone in its buckets (%(low)s to %(high)s); the parts are
+# the parallelism, so each runs on one core and none waits for parallel workers others took.
+_WHOLE_SCAN_LOCK = f"SELECT pg_advisory_xact_lock({ENGINE_LOCK})"
+_PART_SCAN_LOCK = (
+    "SET LOCAL max_parallel_workers_per_gather = 0; "  # noqa: S608 - constants
+    f"SELECT pg_advisory_xact_lock_shared({ENGINE_LOCK}), (SELECT count(pg_advisory_xact_lock({BUCKET_LOCK_CLASS}, b)) "
+    "FROM generate_series(%(low)s, %(high)s) b)"
+)
+
+
 def _scan_run(
     run: ScanRun, *, explain_since: dt.datetime | str, buckets: tuple[int, int] | None, progress: Progress
 ) -> ScanRun:
@@ -889,29 +922,17 @@ def _scan_run(
     subject's topmost place hashes into the buckets ``(first, last)``, in one transaction,
     and record the figures on ``run``."""
     started = time.perf_counter()
+    part = {} if buckets is None else {"low": buckets[0], "high": buckets[1]}
+    lock = _WHOLE_SCAN_LOCK if buckets is None else _PART_SCAN_LOCK
     try:
         with pghistory.context(actor="contradiction-engine", check="scan", scan=run.pk), transaction.atomic():
             with connection.cursor() as cursor:
-                _scan_settings(cursor)
-                if buckets is None:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK])
-                else:
-                    # The parts are the parallelism: each runs on one core, none waits for
-                    # parallel workers the others took.
-                    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                    # Beside the other parts (the engine lock shared), and alone in its buckets.
-                    cursor.execute(
-                        "SELECT pg_advisory_xact_lock_shared(%s), "
-                        "(SELECT count(pg_advisory_xact_lock(%s, b)) FROM generate_series(%s, %s) b)",
-                        [ENGINE_LOCK, BUCKET_LOCK_CLASS, *buckets],
-                    )
-                progress("locked", {"seconds": time.perf_counter() - started})
-                # Every claim is read: a retracted one to close its flags. The whole scan's
-                # figure comes from the ledger of claim counts the claim writes keep
-                # (PartyClaimCount: a few rows a party), in the same transaction; counting
-                # the claims took 70 ms at 1M. A part counts its own claims.
-                part = {} if buckets is None else {"low": buckets[0], "high": buckets[1]}
-                cursor.execute(COUNT_ALL if buckets is None else COUNT_PART, part)
+                # The settings, the locks and the count in one round trip (the result is
+                # the last statement's). Every claim is read: a retracted one to close its
+                # flags. The whole scan's figure comes from the ledger of claim counts the
+                # claim writes keep (PartyClaimCount: a few rows a party), in the same
+                # transaction; counting the claims took 70 ms at 1M. A part counts its own.
+                _scan_settings(cursor, then=f"{lock}; {COUNT_ALL if buckets is None else COUNT_PART}", params=part)
                 scanned = int(cursor.fetchone()[0])  # type: ignore[index]
                 progress("counted", {"claims": scanned, "seconds": time.perf_counter() - started})
                 cursor.execute(
@@ -920,43 +941,43 @@ def _scan_run(
                 )
                 changing = cursor.rowcount
                 progress("planned", {"changes": changing, "seconds": time.perf_counter() - started})
-                # Give the planner its usual choices back for the writes, which join a few
-                # changed flags with their claims.
-                cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT")
                 outcome = Outcome()
                 if changing:  # usually nothing changes, and then there is nothing to write
-                    cursor.execute("ANALYZE cw_changed")
+                    # Give the planner its usual choices back for the writes, which join a
+                    # few changed flags with their claims.
+                    cursor.execute(
+                        "SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_nestloop TO DEFAULT; ANALYZE cw_changed"
+                    )
                     cursor.execute(APPLY_ALL, {})  # with parameters, so that %% reads as %
                     outcome = Outcome.from_row(cursor.fetchone())
                 # Gone at commit anyway; dropped (and the settings put back) now for a caller
-                # whose transaction goes on.
+                # whose transaction goes on. The run is recorded as finished in the scan's
+                # own transaction: both or neither.
+                finished_at = timezone.now()
                 cursor.execute(
-                    "DROP TABLE cw_changed; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT; "
-                    "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
-                )
+                    f"DROP TABLE cw_changed; {_SCAN_SETTINGS_RESET}; "  # noqa: S608 - constants
+                    "UPDATE claims_scanrun SET status = %s, finished_at = %s, claims_scanned = %s, flags_opened = %s, "
+                    "flags_closed = %s, flags_reopened = %s, flags_resolved = %s WHERE id = %s",
+                    [ScanRun.Status.FINISHED, finished_at, scanned, outcome.opened, outcome.closed, outcome.reopened,
+                     outcome.resolved, run.pk],
+                )  # fmt: skip
                 progress("reconciled", {**outcome.__dict__, "seconds": time.perf_counter() - started})
     except Exception as exc:
         ScanRun.objects.filter(pk=run.pk).update(
             status=ScanRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
-    ScanRun.objects.filter(pk=run.pk).update(
-        status=ScanRun.Status.FINISHED,
-        finished_at=timezone.now(),
-        claims_scanned=scanned,
-        flags_opened=outcome.opened,
-        flags_closed=outcome.closed,
-        flags_reopened=outcome.reopened,
-        flags_resolved=outcome.resolved,
-    )
-    run.refresh_from_db()
+    run.status, run.finished_at, run.claims_scanned = ScanRun.Status.FINISHED, finished_at, scanned
+    run.flags_opened, run.flags_closed = outcome.opened, outcome.closed
+    run.flags_reopened, run.flags_resolved = outcome.reopened, outcome.resolved
     logger.info("contradiction scan %s: %s claims, %s in %s", run, scanned, outcome, run.duration)
     progress("finished", {"run": run.pk, "seconds": time.perf_counter() - started})
     return run
 
 
-def _scan_settings(cursor: Any) -> None:
-    """Session settings for the scan's transaction.
+def _scan_settings(cursor: Any, *, then: str = "", params: dict[str, Any] | None = None) -> None:
+    """Session settings for the scan's transaction, and the statements ``then`` after them
+    in the same round trip (with ``params``).
 
     The planner underestimates the self-join badly (subject and predicate are correlated,
     and it has no statistics for range overlap), so it picks a nested loop or a merge join
@@ -965,7 +986,15 @@ def _scan_settings(cursor: Any) -> None:
     costs more than it saves on statements that run once.
     """
     cursor.execute(
-        "SELECT set_config('work_mem', %s, true); "
-        f"SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off; {IMMEDIATE_CONSTRAINTS}",
-        [settings.CONTRADICTION_SCAN_WORK_MEM],
+        "SELECT set_config('work_mem', %(scan_work_mem)s, true); SET LOCAL enable_mergejoin = off; "
+        f"SET LOCAL enable_nestloop = off; SET LOCAL jit = off; {IMMEDIATE_CONSTRAINTS}"
+        + (f"; {then}" if then else ""),
+        {"scan_work_mem": settings.CONTRADICTION_SCAN_WORK_MEM, **(params or {})},
     )
+
+
+# What ``_scan_settings`` (and a part's parallel setting) changed, put back.
+_SCAN_SETTINGS_RESET = (
+    "SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
+    "SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
+)

@@ -207,10 +207,10 @@ ORIGINAL_ROLE = ClaimSource.Role.ORIGINAL.value
 
 
 def _points(column: str, table: dict[str, int] | dict[int, int]) -> str:
+    # Every entry, in the table's order, the ones worth nothing too: the usual value (a
+    # stated claim, an ungraded one) comes first and is matched by the first comparison.
     whens = " ".join(
-        f"WHEN {value if isinstance(value, int) else repr(str(value))} THEN {points}"
-        for value, points in table.items()
-        if points
+        f"WHEN {value if isinstance(value, int) else repr(str(value))} THEN {points}" for value, points in table.items()
     )
     return f"CASE {column} {whens} ELSE 0 END"
 
@@ -221,22 +221,34 @@ def own_statement_sql(claim_id: str) -> str:
     return f"(SELECT bool_or(s.role = '{ORIGINAL_ROLE}') FROM claims_claimsource s WHERE s.claim_id = {claim_id})"  # noqa: S608
 
 
-def claim_doubt_sql(*, hedge: str, own: str, reliability: str, credibility: str) -> str:
-    """A claim's doubt points, from SQL expressions for its hedge, whether it is its
-    party's own statement (``own_statement_sql``), its party's reliability and its credibility."""
-    return (
-        f"({_points(hedge, HEDGE_DOUBT)} + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END"
-        f" + {_points(reliability, RELIABILITY_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)})"
-    )
+def recorded_doubt_sql(*, hedge: str, credibility: str) -> str:
+    """The doubt points of what a claim's own row records: its hedge and its credibility."""
+    return f"({_points(hedge, HEDGE_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)})"
+
+
+def party_doubt_sql(reliability: str) -> str:
+    """The doubt points a claim takes from its party's reliability."""
+    return _points(reliability, RELIABILITY_DOUBT)
+
+
+def claim_doubt_sql(*, recorded: str, own: str, party: str) -> str:
+    """A claim's doubt points, from SQL expressions for the points of its row
+    (``recorded_doubt_sql``), whether it is its party's own statement
+    (``own_statement_sql``) and the points of its party (``party_doubt_sql``). The engine
+    works the parts out where they are cheapest: the row's beside the pair, the party's
+    once a party."""
+    return f"({recorded} + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END + {party})"
 
 
 def confidence_sql(doubt: str) -> str:
-    """The level (``Contradiction.Confidence``) for a flag's doubt points."""
+    """The level (``Contradiction.Confidence``) for a flag's doubt points (never negative).
+    ``doubt`` is written once (a simple CASE), so it is worked out once a row."""
     level = Contradiction.Confidence
-    return (
-        f"CASE WHEN {doubt} <= {HIGH_UP_TO} THEN {level.HIGH.value} "
-        f"WHEN {doubt} <= {MEDIUM_UP_TO} THEN {level.MEDIUM.value} ELSE {level.LOW.value} END"
+    levels = " ".join(
+        f"WHEN {points} THEN {level.HIGH.value if points <= HIGH_UP_TO else level.MEDIUM.value}"
+        for points in range(MEDIUM_UP_TO + 1)
     )
+    return f"CASE least({doubt}, {MEDIUM_UP_TO + 1}) {levels} ELSE {level.LOW.value} END"
 
 
 def confidence_label_sql(column: str) -> str:

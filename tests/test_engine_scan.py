@@ -176,7 +176,7 @@ def test_the_command_runs_the_scan_and_shows_its_progress(some_disputes: tuple[C
     call_command("scan_contradictions", stdout=out)
 
     output = out.getvalue()
-    assert "[3/5] finding the pairs the rules flag and the flags that change: done (2 changes)" in output
+    assert "[2/4] finding the pairs the rules flag and the flags that change: done (2 changes)" in output
     assert "2 opened, 0 closed, 0 reopened" in output
     assert ScanRun.objects.get().triggered_by == "command"
 

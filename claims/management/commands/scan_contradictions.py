@@ -11,11 +11,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from claims import detection
 
 PHASES = {
-    "locked": "waiting for running checks",
-    "counted": "counting claims",
+    "counted": "waiting for running checks, then counting claims",
     "planned": "finding the pairs the rules flag and the flags that change",
-    "reconciled": "writing the changes",
-    "finished": "recording the run",
+    "reconciled": "writing the changes and recording the run",
+    "finished": "committing",
 }
 
 
