@@ -71,38 +71,14 @@ def server() -> Callable[[dict[str, Any], Any], Any]:
 
 
 def seed(claims: int) -> dict[str, int]:
-    """Claims, with verdicts on some, from bench/generate.py; then sources and excerpts for
-    every claim, and contradictions between claims that disagree (as the engine flags them:
-    same subject and predicate, opposite polarity)."""
+    """Claims, with verdicts on some and sources and excerpts for every claim, from
+    bench/generate.py; then contradictions between claims that disagree (as the engine flags
+    them: same subject and predicate, opposite polarity)."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         generate(cursor, claims=claims)
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute("DELETE FROM sources_source WHERE title LIKE 'Bench source %%'")
-        cursor.execute(
-            """
-            INSERT INTO sources_source (kind, url, title, publisher_id, author, language, published_at,
-                                        published_precision, archive_url, content_hash, created_at, updated_at)
-            SELECT 'article', 'https://bench.example.org/report-' || g, 'Bench source ' || g,
-                   (SELECT id FROM sources_party WHERE name LIKE 'Bench %%' ORDER BY id LIMIT 1),
-                   '', 'en', timestamptz '2020-01-01' + g * interval '1 hour', 'day', '', '', now(), now()
-            FROM generate_series(1, greatest(100, %s / 10)) g
-            """,
-            [claims],
-        )
-        cursor.execute("SELECT min(id), max(id) FROM sources_source WHERE title LIKE 'Bench source %%'")
-        first, last = cursor.fetchone()
-        cursor.execute(
-            """
-            INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator)
-            SELECT c.id, %s + (c.id * 7 + k) %% (%s - %s + 1), (ARRAY['original', 'report'])[k],
-                   'Excerpt ' || k || ' of claim ' || c.id || ': "' || c.statement || '", as reported.', '¶' || k
-            FROM claims_claim c CROSS JOIN generate_series(1, 2) k
-            WHERE k = 1 OR c.id %% 3 = 0
-            """,
-            [first, last, first],
-        )
         cursor.execute(
             """
             INSERT INTO claims_contradiction (claim_a_id, claim_b_id, kind, relation, explanation, rule,

@@ -11,7 +11,9 @@ For each N it:
 1. generates N synthetic claims with set-based SQL (bench/generate.py: many places, ten predicates, sides whose
    parties repeat their side's line, 15% denials, periods of a day, weeks, a month, a year
    or open-ended, places whose news bunches up in time, skewed so a few places get
-   hundreds of claims), plus verdicts on 3% of them;
+   hundreds of claims), plus verdicts on 3% of them and every claim's appearances in
+   sources (its party's own statement, a third also in a report), which each flag's
+   confidence reads;
 2. runs the first full scan (it opens every flag), then, in alternating rounds, the full
    scan against the bare SQL self-join that finds the same pairs on the same tables, and
    prints both times and their ratio;
@@ -144,7 +146,7 @@ def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dic
             f"generated {shape['claims']:,} claims in {time.perf_counter() - started:.1f} s: "
             f"{shape['subjects']:,} subjects, {shape['groups']:,} (subject, predicate) groups, largest "
             f"{shape['largest_group']}, {shape['parties']} parties, {shape['denials']:.0%} denials, "
-            f"{shape['open_ended']:.0%} open-ended"
+            f"{shape['open_ended']:.0%} open-ended, {shape['appearances']:,} appearances in sources"
         )
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE claims_claim")

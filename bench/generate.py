@@ -220,6 +220,7 @@ def generate(cursor: Any, *, claims: int, seed: float = 0.42) -> dict[str, Any]:
         """
     )
     cursor.execute("DROP TABLE bench_party, bench_side, bench_predicate")
+    appearances = _appearances(cursor, claims=claims)
     cursor.execute("SET session_replication_role = DEFAULT")
     # The triggers were off: the ledger of claim counts by party is made again from the claims.
     from claims.sql import PARTY_CLAIM_COUNTS_REBUILD
@@ -244,4 +245,37 @@ def generate(cursor: Any, *, claims: int, seed: float = 0.42) -> dict[str, Any]:
         "parties": parties,
         "denials": float(denials),
         "open_ended": float(open_ended),
+        "appearances": appearances,
     }
+
+
+def _appearances(cursor: Any, *, claims: int) -> int:
+    """Sources, and every claim's appearances in them: each claim in its party's own
+    statement, and a third of them also in a report (as a real record has them: the
+    engine reads them for each flag's confidence, and the reader and API show them).
+    Returns how many appearances there are."""
+    cursor.execute("DELETE FROM sources_source WHERE title LIKE 'Bench source %%'")
+    cursor.execute(
+        """
+        INSERT INTO sources_source (kind, url, title, publisher_id, author, language, published_at,
+                                    published_precision, archive_url, content_hash, created_at, updated_at)
+        SELECT 'article', 'https://bench.example.org/report-' || g, 'Bench source ' || g,
+               (SELECT id FROM sources_party WHERE name LIKE 'Bench %%' ORDER BY id LIMIT 1),
+               '', 'en', timestamptz '2020-01-01' + g * interval '1 hour', 'day', '', '', now(), now()
+        FROM generate_series(1, greatest(100, %s / 10)) g
+        """,
+        [claims],
+    )
+    cursor.execute("SELECT min(id), max(id) FROM sources_source WHERE title LIKE 'Bench source %%'")
+    first, last = cursor.fetchone()
+    cursor.execute(
+        """
+        INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator)
+        SELECT c.id, %s + (c.id * 7 + k) %% (%s - %s + 1), (ARRAY['original', 'report'])[k],
+               'Excerpt ' || k || ' of claim ' || c.id || ': "' || c.statement || '", as reported.', '¶' || k
+        FROM claims_claim c CROSS JOIN generate_series(1, 2) k
+        WHERE k = 1 OR c.id %% 3 = 0
+        """,
+        [first, last, first],
+    )
+    return int(cursor.rowcount)
