@@ -278,4 +278,9 @@ def _appearances(cursor: Any, *, claims: int) -> int:
         """,
         [first, last, first],
     )
-    return int(cursor.rowcount)
+    appearances = int(cursor.rowcount)
+    # The triggers that keep each claim's own_statement are off: it is made from the appearances.
+    from claims.sql import CLAIM_OWN_STATEMENT_REBUILD
+
+    cursor.execute(CLAIM_OWN_STATEMENT_REBUILD)
+    return appearances

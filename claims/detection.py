@@ -68,7 +68,6 @@ from claims.models import Contradiction, Rating, ScanRun, Verdict
 from claims.models.contradiction import states_sql
 from claims.rules import (
     CONTAINMENT_DOUBT,
-    ORIGINAL_ROLE,
     by_kind_sql,
     claim_doubt_sql,
     confidence_label_sql,
@@ -76,7 +75,6 @@ from claims.rules import (
     contained_kind_sql,
     doubt_reasons_sql,
     kind_sql,
-    own_statement_sql,
     party_doubt_sql,
     recorded_doubt_sql,
 )
@@ -147,6 +145,7 @@ def _rated(claim: str, rating: str) -> str:
 # 100k claims.
 _PAIR_COLUMNS = f"""b.subject_id AS matched_subject_id, b.predicate_id AS matched_predicate_id,
        b.period AS matched_period, a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
+       a.own_statement AS own_a, b.own_statement AS own_b,
        a.asserted_by_id AS party_a_id, b.asserted_by_id AS party_b_id,
        least({_rated("a", SETTLING_RATING)}, {_rated("b", SETTLING_RATING)}) AS settled_by_id,
        CASE WHEN {_rated("a", ALERT_RATING)} IS NOT NULL AND {_rated("b", ALERT_RATING)} IS NOT NULL
@@ -325,6 +324,7 @@ target AS (
            f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM '{LIFECYCLE.DISMISSED}' AS holds,
            f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
            f.claims_changed_at, f.whole_is_a, f.recorded_doubt_a, f.recorded_doubt_b,
+           f.own_a AS found_own_a, f.own_b AS found_own_b,
            e.confidence AS old_confidence, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
            e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
            e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
@@ -347,8 +347,11 @@ decided AS (
     FROM target t
     LEFT JOIN sides sa ON sa.party_id = t.party_a_id
     LEFT JOIN sides sb ON sb.party_id = t.party_b_id
-    -- Whether each claim is its party's own statement, for the pairs found only.
-    {{own}}
+    -- Whether each claim is its party's own statement (``Claim.own_statement``, kept from its
+    -- appearances), for the pairs found only.
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN t.holds THEN t.found_own_a END AS own_a, CASE WHEN t.holds THEN t.found_own_b END AS own_b
+    ) o
     -- The flag's doubt: the weaker claim's, plus the rule's (``claims.rules``, "Confidence").
     CROSS JOIN LATERAL (
         SELECT greatest(
@@ -468,27 +471,6 @@ SELECT (SELECT count(*) FROM inserted) AS opened,
        (SELECT count(*) FROM updated) AS updated
 """  # noqa: S608 - constant fragments
 
-# Whether each claim of a pair is its party's own statement (``claims.rules.own_statement_sql``),
-# as ``o.own_a`` and ``o.own_b``. A check reads the few claims' appearances by the index;
-# a scan joins them once per claim, gathered in ``owns`` for the claims of the pairs found
-# (a read per pair was two index lookups for each of 200,000 pairs at 1M claims; gathering
-# every claim's took 0.1 s at 100k claims with 133k appearances, most of them for claims in
-# no pair).
-_OWN_LOOKED_UP = f"""CROSS JOIN LATERAL (
-        SELECT CASE WHEN t.holds THEN {own_statement_sql("t.claim_a_id")} END AS own_a,
-               CASE WHEN t.holds THEN {own_statement_sql("t.claim_b_id")} END AS own_b
-    ) o"""
-_OWN_JOINED = """LEFT JOIN owns oa ON oa.claim_id = t.claim_a_id
-    LEFT JOIN owns ob ON ob.claim_id = t.claim_b_id
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN t.holds THEN oa.own END AS own_a, CASE WHEN t.holds THEN ob.own END AS own_b
-    ) o"""
-_OWNS = f"""owns AS (
-    SELECT s.claim_id, bool_or(s.role = '{ORIGINAL_ROLE}') AS own FROM claims_claimsource s
-    WHERE s.claim_id IN (SELECT claim_a_id FROM found UNION ALL SELECT claim_b_id FROM found)
-    GROUP BY s.claim_id
-)"""  # noqa: S608 - constant fragments
-
 # The flag columns the plan compares (not the explanation: the plan stays narrow).
 _EXISTING = """SELECT c.id, c.xmin AS row_xmin, c.claim_a_id, c.claim_b_id, c.state, c.kind, c.relation,
            c.rule_version, c.confidence, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.updated_at
@@ -510,9 +492,7 @@ existing AS (
 )"""  # noqa: S608 - constant fragments
 # (A claim's own check re-explains its flags whenever their claims changed; a rename is
 # re-explained by the batch check.)
-RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES, own=_OWN_LOOKED_UP) + "," + APPLY).replace(
-    "%(reexplain)s", "false"
-)
+RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY).replace("%(reexplain)s", "false")
 
 # The full scan: the same SQL in two statements, through a temporary table. A plain
 # CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
@@ -521,11 +501,11 @@ RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES, own=_OWN_LOOKED
 # that its column order holds (see ``_PAIR_COLUMNS``).
 _ALL_SOURCES = (
     f"found AS MATERIALIZED ({PAIRS.format(scope='true')} UNION ALL {_contained(ALL_CONTAINMENT.format(scope='true'))}), "  # noqa: S608 - constants
-    f"existing AS ({_EXISTING}), " + _OWNS
+    f"existing AS ({_EXISTING})"
 )
 PLAN_ALL = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
-    + PLAN.format(sources=_ALL_SOURCES, own=_OWN_JOINED)
+    + PLAN.format(sources=_ALL_SOURCES)
     + " SELECT * FROM changed"
 )
 
@@ -542,12 +522,11 @@ COUNT_PART = f"SELECT count(*) FROM claims_claim WHERE {_IN_PART}"  # noqa: S608
 _PART_SOURCES = (
     f"found AS MATERIALIZED ({PAIRS.format(scope=f'a.{_IN_PART} AND b.{_IN_PART}')} "  # noqa: S608 - constants
     f"UNION ALL {_contained(ALL_CONTAINMENT.format(scope=f'x.{_IN_PART}'))}), "
-    f"existing AS ({_EXISTING} JOIN claims_claim ca ON ca.id = c.claim_a_id WHERE ca.{_IN_PART}), "
-    + _OWNS
+    f"existing AS ({_EXISTING} JOIN claims_claim ca ON ca.id = c.claim_a_id WHERE ca.{_IN_PART})"
 )
 PLAN_PART = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
-    + PLAN.format(sources=_PART_SOURCES, own=_OWN_JOINED)
+    + PLAN.format(sources=_PART_SOURCES)
     + " SELECT * FROM changed"
 )
 APPLY_ALL = "WITH changed AS (SELECT * FROM cw_changed)," + APPLY  # noqa: S608 - constants
@@ -568,7 +547,7 @@ existing AS (
     UNION ALL
     {_EXISTING} WHERE c.claim_b_id = ANY(%(claim_ids)s::bigint[]) AND c.claim_a_id <> ALL(%(claim_ids)s::bigint[])
 )"""  # noqa: S608 - constant fragments
-RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES, own=_OWN_LOOKED_UP) + "," + APPLY
+RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES) + "," + APPLY
 
 # Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
 # and those of the claims it is flagged with (which differ after an edit of its subject).

@@ -215,12 +215,6 @@ def _points(column: str, table: dict[str, int] | dict[int, int]) -> str:
     return f"CASE {column} {whens} ELSE 0 END"
 
 
-def own_statement_sql(claim_id: str) -> str:
-    """True if the claim appears as its party's own statement, false if only in others'
-    reports, NULL if no appearance is recorded (an index read of its appearances)."""
-    return f"(SELECT bool_or(s.role = '{ORIGINAL_ROLE}') FROM claims_claimsource s WHERE s.claim_id = {claim_id})"  # noqa: S608
-
-
 def recorded_doubt_sql(*, hedge: str, credibility: str) -> str:
     """The doubt points of what a claim's own row records: its hedge and its credibility."""
     return f"({_points(hedge, HEDGE_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)})"
@@ -234,7 +228,7 @@ def party_doubt_sql(reliability: str) -> str:
 def claim_doubt_sql(*, recorded: str, own: str, party: str) -> str:
     """A claim's doubt points, from SQL expressions for the points of its row
     (``recorded_doubt_sql``), whether it is its party's own statement
-    (``own_statement_sql``) and the points of its party (``party_doubt_sql``). The engine
+    (``Claim.own_statement``) and the points of its party (``party_doubt_sql``). The engine
     works the parts out where they are cheapest: the row's beside the pair, the party's
     once a party."""
     return f"({recorded} + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END + {party})"

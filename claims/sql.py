@@ -114,7 +114,8 @@ CLAIM_CHANGE_FEED = f"""
                 kinds text[] := '{{}}';
                 -- Columns kept by triggers or derived from others; their own kinds cover them.
                 derived text[] := ARRAY['updated_at', 'status', 'current_verdict_id', 'review_state',
-                                        'retracted_at', 'retraction_reason', 'search_vector', 'period'];
+                                        'retracted_at', 'retraction_reason', 'search_vector', 'period',
+                                        'own_statement'];
             BEGIN
                 IF TG_OP = 'UPDATE' THEN
                     IF NEW.current_verdict_id IS DISTINCT FROM OLD.current_verdict_id
@@ -225,3 +226,43 @@ LOCK TABLE claims_claim IN SHARE MODE;
 DELETE FROM claims_partyclaimcount;
 INSERT INTO claims_partyclaimcount (party_id, status, claims, retracted)
 SELECT asserted_by_id, status, count(*), count(retracted_at) FROM claims_claim GROUP BY asserted_by_id, status"""
+
+
+# ``Claim.own_statement``, kept from the claim's appearances by statement-level triggers on
+# claims_claimsource: true if one is the party's own statement (role ``original``), false
+# if there are only others' reports, NULL if there is none. ``{claims}`` selects the ids of
+# the claims a statement touched, from its transition tables. Only claims whose value
+# changes are written (a bulk import writes it with the claims, so then none is).
+CLAIM_OWN_STATEMENT = """
+            BEGIN
+                UPDATE claims_claim c SET own_statement = o.own
+                FROM (
+                    SELECT t.claim_id, s.own
+                    FROM ({claims}) t
+                    CROSS JOIN LATERAL (
+                        SELECT bool_or(s.role = 'original') AS own FROM claims_claimsource s WHERE s.claim_id = t.claim_id
+                    ) s
+                ) o
+                WHERE c.id = o.claim_id AND c.own_statement IS DISTINCT FROM o.own;
+                RETURN NULL;
+            END;
+        """  # noqa: S608 - constant fragments
+
+# A claim update from anywhere but the appearances' trigger (which runs one level down)
+# keeps the stored own_statement.
+CLAIM_OWN_STATEMENT_KEPT = """
+            BEGIN
+                IF pg_trigger_depth() < 2 THEN
+                    NEW.own_statement := OLD.own_statement;
+                END IF;
+                RETURN NEW;
+            END;
+        """
+
+# Every claim's ``own_statement`` from its appearances, for loads that bypass the triggers
+# (``bench/generate.py``; migration 0027 ran the same).
+CLAIM_OWN_STATEMENT_REBUILD = """
+UPDATE claims_claim c SET own_statement = o.own
+FROM (SELECT claim_id, bool_or(role = 'original') AS own FROM claims_claimsource GROUP BY claim_id) o
+WHERE c.id = o.claim_id AND c.own_statement IS DISTINCT FROM o.own
+"""

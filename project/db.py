@@ -162,15 +162,21 @@ def aliases_check(model: str) -> models.CheckConstraint:
     )
 
 
-def history_tracked() -> Any:
+def history_tracked(*, exclude: list[str] | None = None) -> Any:
     """Track every insert, update and delete in a history table, written by triggers,
     so that bulk updates and raw SQL are recorded too. The acting user and URL come from
-    ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block."""
+    ``pghistory.middleware.HistoryMiddleware`` or a ``pghistory.context()`` block.
+    ``exclude``: columns kept by triggers from other tables, whose own history records
+    those changes (they are not snapshotted, and a change to them alone is no event)."""
     # Statement-level triggers: one history INSERT per statement, from its transition
     # table, and the context attached once, not once per row (a bulk import of a million
     # rows otherwise upserts the same context row a million times).
     return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), level=pghistory.Statement
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(),
+        pghistory.DeleteEvent(),
+        level=pghistory.Statement,
+        exclude=exclude,
     )
 
 

@@ -86,18 +86,22 @@ WHERE a.source_id IS NULL
 ORDER BY a.url, a.row_number, a.position
 ON CONFLICT ON CONSTRAINT source_url_unique DO NOTHING
 """
+# Each claim comes with its ``own_statement`` from its staged appearances, so that the
+# appearances' trigger, which keeps it, has nothing to write after them.
 _PUBLISH_CLAIMS = """
 INSERT INTO claims_claim (
     id, subject_id, predicate_id, value_type, object_entity_id, quantity_low, quantity_best, quantity_high,
     text_value, polarity, valid_from, valid_from_precision, valid_until, valid_until_precision,
     asserted_by_id, asserted_at, statement, quote, hedge, credibility, status, review_state,
-    retraction_reason, created_by_id, created_at, updated_at)
-SELECT claim_id, subject_id, predicate_id, value_type, object_entity_id, quantity_low, quantity_best,
-       quantity_high, text_value, polarity, valid_from, valid_from_precision, valid_until,
-       valid_until_precision, asserted_by_id, asserted_at, statement, quote, hedge, credibility,
-       'unrated', 'new', '', %(created_by)s, now(), now()
-FROM {claims}
-ORDER BY row_number
+    retraction_reason, created_by_id, created_at, updated_at, own_statement)
+SELECT c.claim_id, c.subject_id, c.predicate_id, c.value_type, c.object_entity_id, c.quantity_low, c.quantity_best,
+       c.quantity_high, c.text_value, c.polarity, c.valid_from, c.valid_from_precision, c.valid_until,
+       c.valid_until_precision, c.asserted_by_id, c.asserted_at, c.statement, c.quote, c.hedge, c.credibility,
+       'unrated', 'new', '', %(created_by)s, now(), now(), o.own
+FROM {claims} c
+LEFT JOIN (SELECT row_number, bool_or(role = 'original') AS own FROM {appearances} GROUP BY row_number) o
+    USING (row_number)
+ORDER BY c.row_number
 """
 _PUBLISH_APPEARANCES = """
 INSERT INTO claims_claimsource (claim_id, source_id, role, excerpt, locator)
@@ -177,7 +181,9 @@ class Stage:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(_PUBLISH_SOURCES.format(appearances=self.appearances))
         sources = cursor.rowcount
-        cursor.execute(_PUBLISH_CLAIMS.format(claims=self.claims), {"created_by": created_by})
+        cursor.execute(
+            _PUBLISH_CLAIMS.format(claims=self.claims, appearances=self.appearances), {"created_by": created_by}
+        )
         claims = cursor.rowcount
         cursor.execute(_PUBLISH_APPEARANCES.format(claims=self.claims, appearances=self.appearances))
         return claims, sources

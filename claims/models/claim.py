@@ -101,7 +101,7 @@ class ClaimReviewState(models.TextChoices):
     DECIDED = "decided", "Decided"
 
 
-@history_tracked()
+@history_tracked(exclude=["own_statement"])
 class Claim(FieldChecks):
     """One party's assertion of one proposition: subject · predicate · value, with polarity."""
 
@@ -168,6 +168,14 @@ class Claim(FieldChecks):
 
     search_vector = models.GeneratedField(
         expression=ClaimSearchVector(), output_field=SearchVectorField(), db_persist=True
+    )
+    # Kept by triggers on the appearances (``ClaimSource``), whose history records the
+    # changes; the contradiction engine reads it beside each pair for the flag's confidence.
+    own_statement = models.BooleanField(
+        null=True,
+        editable=False,
+        help_text="True if the claim appears as its party's own statement, false if only in others' reports, "
+        "empty if no appearance is recorded.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -328,6 +336,15 @@ class Claim(FieldChecks):
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 func=sql.CLAIM_STATUS_IS_LATEST_VERDICT,
             ),
+            # own_statement is the appearances' triggers' to write: any other update keeps
+            # it (a stale instance saved after its appearances changed cannot undo them).
+            pgtrigger.Trigger(
+                name="claim_own_statement_kept",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__own_statement__df=pgtrigger.F("new__own_statement")),
+                func=sql.CLAIM_OWN_STATEMENT_KEPT,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -406,6 +423,24 @@ class ClaimSource(FieldChecks):
             # Status by source URL: source -> claims.
             models.Index(fields=["source", "claim"], name="claimsource_source_claim"),
         ]
+        # The claims' ``own_statement``, kept once per statement (a trigger with transition
+        # tables takes one operation).
+        triggers = [
+            pgtrigger.Trigger(
+                name=f"claimsource_own_statement_{operation}",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=getattr(pgtrigger, operation.capitalize()),
+                referencing=pgtrigger.Referencing(**tables),  # type: ignore[no-untyped-call]
+                func=sql.CLAIM_OWN_STATEMENT.format(claims=claims),
+            )
+            for operation, tables, claims in (
+                ("insert", {"new": "new_rows"}, "SELECT DISTINCT claim_id FROM new_rows"),
+                ("update", {"old": "old_rows", "new": "new_rows"},
+                 "SELECT claim_id FROM old_rows UNION SELECT claim_id FROM new_rows"),
+                ("delete", {"old": "old_rows"}, "SELECT DISTINCT claim_id FROM old_rows"),
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} in {self.source}"
