@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
 
-from claims.models import ClaimSource, Contradiction, Predicate
+from claims.models import Contradiction, Predicate
 from claims.models.claim import ClaimCredibility, ClaimHedge
 from sources.models import Reliability
 
@@ -202,8 +202,6 @@ CREDIBILITY_DOUBT: dict[int, int] = {
 CONTAINMENT_DOUBT = 1
 # The most doubt each level allows; more than the last is low.
 HIGH_UP_TO, MEDIUM_UP_TO = 0, 2
-
-ORIGINAL_ROLE = ClaimSource.Role.ORIGINAL.value
 
 
 def _points(column: str, table: dict[str, int] | dict[int, int]) -> str:

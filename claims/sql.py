@@ -228,19 +228,26 @@ INSERT INTO claims_partyclaimcount (party_id, status, claims, retracted)
 SELECT asserted_by_id, status, count(*), count(retracted_at) FROM claims_claim GROUP BY asserted_by_id, status"""
 
 
+def own_statement_of(role: str) -> str:
+    """The aggregate over a claim's appearances (their ``role`` column) that gives its
+    ``own_statement``: true if one is the party's own statement (``ClaimSource.Role.ORIGINAL``),
+    false if none is, NULL over no appearance."""
+    return f"bool_or({role} = 'original')"
+
+
 # ``Claim.own_statement``, kept from the claim's appearances by statement-level triggers on
 # claims_claimsource: true if one is the party's own statement (role ``original``), false
 # if there are only others' reports, NULL if there is none. ``{claims}`` selects the ids of
 # the claims a statement touched, from its transition tables. Only claims whose value
 # changes are written (a bulk import writes it with the claims, so then none is).
-CLAIM_OWN_STATEMENT = """
+CLAIM_OWN_STATEMENT = f"""
             BEGIN
                 UPDATE claims_claim c SET own_statement = o.own
                 FROM (
                     SELECT t.claim_id, s.own
-                    FROM ({claims}) t
+                    FROM ({{claims}}) t
                     CROSS JOIN LATERAL (
-                        SELECT bool_or(s.role = 'original') AS own FROM claims_claimsource s WHERE s.claim_id = t.claim_id
+                        SELECT {own_statement_of("s.role")} AS own FROM claims_claimsource s WHERE s.claim_id = t.claim_id
                     ) s
                 ) o
                 WHERE c.id = o.claim_id AND c.own_statement IS DISTINCT FROM o.own;
@@ -261,8 +268,8 @@ CLAIM_OWN_STATEMENT_KEPT = """
 
 # Every claim's ``own_statement`` from its appearances, for loads that bypass the triggers
 # (``bench/generate.py``; migration 0027 ran the same).
-CLAIM_OWN_STATEMENT_REBUILD = """
+CLAIM_OWN_STATEMENT_REBUILD = f"""
 UPDATE claims_claim c SET own_statement = o.own
-FROM (SELECT claim_id, bool_or(role = 'original') AS own FROM claims_claimsource GROUP BY claim_id) o
+FROM (SELECT claim_id, {own_statement_of("role")} AS own FROM claims_claimsource GROUP BY claim_id) o
 WHERE c.id = o.claim_id AND c.own_statement IS DISTINCT FROM o.own
-"""
+"""  # noqa: S608 - constant fragments

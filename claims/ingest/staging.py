@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from claims.ingest.rows import ClaimRow
+from claims.sql import own_statement_of
 
 CLAIM_COLUMNS = (
     "row_number", "claim_id", "digest", "subject_id", "predicate_id", "value_type", "object_entity_id",
@@ -99,7 +100,7 @@ SELECT c.claim_id, c.subject_id, c.predicate_id, c.value_type, c.object_entity_i
        c.valid_until_precision, c.asserted_by_id, c.asserted_at, c.statement, c.quote, c.hedge, c.credibility,
        'unrated', 'new', '', %(created_by)s, now(), now(), o.own
 FROM {claims} c
-LEFT JOIN (SELECT row_number, bool_or(role = 'original') AS own FROM {appearances} GROUP BY row_number) o
+LEFT JOIN (SELECT row_number, {own} AS own FROM {appearances} GROUP BY row_number) o
     USING (row_number)
 ORDER BY c.row_number
 """
@@ -182,7 +183,8 @@ class Stage:
         cursor.execute(_PUBLISH_SOURCES.format(appearances=self.appearances))
         sources = cursor.rowcount
         cursor.execute(
-            _PUBLISH_CLAIMS.format(claims=self.claims, appearances=self.appearances), {"created_by": created_by}
+            _PUBLISH_CLAIMS.format(claims=self.claims, appearances=self.appearances, own=own_statement_of("role")),
+            {"created_by": created_by},
         )
         claims = cursor.rowcount
         cursor.execute(_PUBLISH_APPEARANCES.format(claims=self.claims, appearances=self.appearances))
