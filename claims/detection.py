@@ -310,10 +310,12 @@ _CLOSE_REASON = f"""'The ' || {by_kind_sql("d.old_kind", "phrase")} || ' rule no
 PLAN = f"""
 {{sources}},
 -- Each party's side: its topmost ancestor (a ministry belongs to its state), once per party,
--- and its reliability (for the flag's confidence).
+-- and its reliability (for the flag's confidence). ``{{parties}}`` narrows it to the parties
+-- of the pairs found (a check: its cost must not follow the number of parties).
 sides AS (
     SELECT id AS party_id, {PARTY_SIDE}(id) AS side_id, reliability, {party_doubt_sql("reliability")} AS doubt
     FROM sources_party
+    {{parties}}
 ),
 -- What each pair's flag should become. A found pair whose flag was dismissed keeps only
 -- its dismissal ("holds" is false for it: its facts are not refreshed).
@@ -471,6 +473,12 @@ SELECT (SELECT count(*) FROM inserted) AS opened,
        (SELECT count(*) FROM updated) AS updated
 """  # noqa: S608 - constant fragments
 
+# Whose sides the plan works out. A check, or a batch, reads the parties of the pairs it
+# found: working out every party's side took 9 ms a check with 2,000 parties, and 4 s with
+# 20,000 (100k claims). The full scan and its parts read (nearly) every party anyway.
+_FOUND_PARTIES = "WHERE id IN (SELECT party_a_id FROM found UNION SELECT party_b_id FROM found)"
+_EVERY_PARTY = ""
+
 # The flag columns the plan compares (not the explanation: the plan stays narrow).
 _EXISTING = """SELECT c.id, c.xmin AS row_xmin, c.claim_a_id, c.claim_b_id, c.state, c.kind, c.relation,
            c.rule_version, c.confidence, c.resolved_by_verdict_id, c.integrity_alert_verdict_id, c.updated_at
@@ -492,7 +500,9 @@ existing AS (
 )"""  # noqa: S608 - constant fragments
 # (A claim's own check re-explains its flags whenever their claims changed; a rename is
 # re-explained by the batch check.)
-RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES) + "," + APPLY).replace("%(reexplain)s", "false")
+RECONCILE_CLAIM = ("WITH " + PLAN.format(sources=_CLAIM_SOURCES, parties=_FOUND_PARTIES) + "," + APPLY).replace(
+    "%(reexplain)s", "false"
+)
 
 # The full scan: the same SQL in two statements, through a temporary table. A plain
 # CREATE TABLE AS may find the pairs with a parallel query (a statement that writes may
@@ -505,7 +515,7 @@ _ALL_SOURCES = (
 )
 PLAN_ALL = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
-    + PLAN.format(sources=_ALL_SOURCES)
+    + PLAN.format(sources=_ALL_SOURCES, parties=_EVERY_PARTY)
     + " SELECT * FROM changed"
 )
 
@@ -526,7 +536,7 @@ _PART_SOURCES = (
 )
 PLAN_PART = (
     "CREATE TEMPORARY TABLE cw_changed ON COMMIT DROP AS WITH "  # noqa: S608 - constants
-    + PLAN.format(sources=_PART_SOURCES)
+    + PLAN.format(sources=_PART_SOURCES, parties=_EVERY_PARTY)
     + " SELECT * FROM changed"
 )
 APPLY_ALL = "WITH changed AS (SELECT * FROM cw_changed)," + APPLY  # noqa: S608 - constants
@@ -547,7 +557,7 @@ existing AS (
     UNION ALL
     {_EXISTING} WHERE c.claim_b_id = ANY(%(claim_ids)s::bigint[]) AND c.claim_a_id <> ALL(%(claim_ids)s::bigint[])
 )"""  # noqa: S608 - constant fragments
-RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES) + "," + APPLY
+RECONCILE_BATCH = "WITH " + PLAN.format(sources=_BATCH_SOURCES, parties=_FOUND_PARTIES) + "," + APPLY
 
 # Lock the (subject, predicate) groups a claim's check reads and writes: its own group,
 # and those of the claims it is flagged with (which differ after an edit of its subject).
