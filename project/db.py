@@ -199,7 +199,13 @@ def subtree(table: str, parent_column: str, root: int) -> models.expressions.Raw
 # --- Trees ------------------------------------------------------------------------------
 # Places within places (Entity.part_of) and parties under parties (Party.parent) are trees:
 # the walks up and down them (sides, places within, the split scan's topmost place) assume
-# a row is never under itself, however deep.
+# a row is never under itself, and stop after TREE_MAX_DEPTH steps. So both are refused: a
+# loop, and a tree deeper than the walks go (it would be walked only in part, silently: a
+# containment not flagged, a side or a scan's part worked out from a place half-way up).
+
+# The most steps from any row up to the top of its tree (a village in a district in a
+# province in a country is 3).
+TREE_MAX_DEPTH = 32
 
 
 def _tree_lock_key(table: str, parent_column: str) -> str:
@@ -207,32 +213,75 @@ def _tree_lock_key(table: str, parent_column: str) -> str:
     return f"{table}.{parent_column}"
 
 
-def tree_loop_error(instance: models.Model, parent_field: str, message: str) -> ValidationError | None:
-    """The error for a parent that lies under ``instance`` (A under B under A), or None.
-    Two queries (the tree's lock, then the walk); only a saved row can have rows under it."""
+def _tree_loop_sql(table: str, parent_column: str, *, row: str, parent: str) -> str:
+    """The SQL of whether ``parent`` is ``row`` or lies under it (SQL expressions; an unsaved
+    row, NULL, has nothing under it): the walk up from ``parent`` meets ``row``."""
+    return f"""EXISTS (
+        WITH RECURSIVE up(id) AS (
+            SELECT {parent}
+            UNION SELECT t.{parent_column} FROM {table} t JOIN up ON t.id = up.id WHERE t.{parent_column} IS NOT NULL
+        )
+        SELECT 1 FROM up WHERE id = {row}
+    )"""  # noqa: S608 - the models' own names
+
+
+def _tree_depth_sql(table: str, parent_column: str, *, row: str, parent: str) -> str:
+    """The SQL of the steps from the top of the tree down to the deepest row under ``row``
+    once ``row`` is put under ``parent`` (SQL expressions): the steps above it through
+    ``parent``, and the steps below it. Each walk stops one step past TREE_MAX_DEPTH, so a
+    loop stored before loops were refused cannot make it run away."""
+    return f"""(
+        WITH RECURSIVE up(id, steps) AS (
+            SELECT {parent}, 1
+            UNION ALL
+            SELECT t.{parent_column}, up.steps + 1 FROM {table} t JOIN up ON t.id = up.id
+            WHERE t.{parent_column} IS NOT NULL AND up.steps <= {TREE_MAX_DEPTH}
+        ), down(id, steps) AS (
+            SELECT {row}, 0
+            UNION ALL
+            SELECT t.id, down.steps + 1 FROM {table} t JOIN down ON t.{parent_column} = down.id
+            WHERE down.steps <= {TREE_MAX_DEPTH}
+        )
+        SELECT (SELECT max(steps) FROM up) + (SELECT max(steps) FROM down)
+    )"""  # noqa: S608 - the models' own names
+
+
+def tree_error(instance: models.Model, parent_field: str, *, loop: str, too_deep: str) -> ValidationError | None:
+    """The error for a parent that lies under ``instance`` (A under B under A: ``loop``) or
+    that would make the tree deeper than TREE_MAX_DEPTH (``too_deep``), or None. Two
+    queries (the tree's lock, then the walks)."""
     parent_id = getattr(instance, f"{parent_field}_id")
-    if instance.pk is None or parent_id is None or parent_id == instance.pk:
+    if parent_id is None or parent_id == instance.pk:
         return None  # the one-step loop is the field_check's to report
     model = type(instance)
     parent = model._meta.get_field(parent_field)
     if not isinstance(parent, models.ForeignKey):
         raise TypeError(f"{model.__name__}.{parent_field} is not a foreign key")
     table, column = model._meta.db_table, parent.column
-    # The lock tree_loop_trigger takes: inside the saving transaction (the admin's, a
-    # service's), a second edit racing this one waits here until the first commits, then
-    # sees it and gets this field error, not the trigger's error at its save.
+    # The lock tree_trigger takes: inside the saving transaction (the admin's, a service's),
+    # a second edit racing this one waits here until the first commits, then sees it and
+    # gets this field error, not the trigger's error at its save.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_tree_lock_key(table, column)])
-    if not model._default_manager.filter(pk=parent_id).filter(pk__in=subtree(table, column, instance.pk)).exists():
-        return None
-    return ValidationError({parent_field: ValidationError(message, code=f"{model._meta.model_name}_tree_loop")})
+        where = {"table": table, "parent_column": column, "row": "%(row)s::bigint", "parent": "%(parent)s::bigint"}
+        cursor.execute(
+            f"SELECT {_tree_loop_sql(**where)}, {_tree_depth_sql(**where)}", {"parent": parent_id, "row": instance.pk}
+        )
+        looped, depth = cursor.fetchone()
+    if looped:
+        return ValidationError({parent_field: ValidationError(loop, code=f"{model._meta.model_name}_tree_loop")})
+    if depth > TREE_MAX_DEPTH:
+        return ValidationError({parent_field: ValidationError(too_deep, code=f"{model._meta.model_name}_tree_depth")})
+    return None
 
 
-def tree_loop_trigger(table: str, parent_column: str, *, name: str, message: str) -> pgtrigger.Trigger:
-    """A trigger refusing a parent that lies under the row, as ``tree_loop_error`` does, for
-    writes that bypass validation and for two writes racing (each would pass alone: they
-    queue on a lock, and the second sees the first). It raises a CHECK violation named
-    ``name``."""
+def tree_trigger(
+    table: str, parent_column: str, *, name: str, loop: str, loop_name: str, too_deep: str, too_deep_name: str
+) -> pgtrigger.Trigger:
+    """A trigger refusing what ``tree_error`` reports (a parent under the row, a tree deeper
+    than TREE_MAX_DEPTH), for writes that bypass validation and for two writes racing (each
+    would pass alone: they queue on a lock, and the second sees the first). It raises a
+    CHECK violation named ``loop_name`` or ``too_deep_name``."""
     return pgtrigger.Trigger(
         name=name,
         when=pgtrigger.Before,
@@ -240,15 +289,11 @@ def tree_loop_trigger(table: str, parent_column: str, *, name: str, message: str
         condition=pgtrigger.Condition(f"NEW.{parent_column} IS NOT NULL"),
         func=f"""
             PERFORM pg_advisory_xact_lock(hashtext('{_tree_lock_key(table, parent_column)}'));
-            IF EXISTS (
-                WITH RECURSIVE up(id) AS (
-                    SELECT NEW.{parent_column}
-                    UNION SELECT t.{parent_column} FROM {table} t JOIN up ON t.id = up.id
-                    WHERE t.{parent_column} IS NOT NULL
-                )
-                SELECT 1 FROM up WHERE id = NEW.id
-            ) THEN
-                RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation', CONSTRAINT = '{name}';
+            IF {_tree_loop_sql(table, parent_column, row="NEW.id", parent=f"NEW.{parent_column}")} THEN
+                RAISE EXCEPTION '{loop}' USING ERRCODE = 'check_violation', CONSTRAINT = '{loop_name}';
+            END IF;
+            IF {_tree_depth_sql(table, parent_column, row="NEW.id", parent=f"NEW.{parent_column}")} > {TREE_MAX_DEPTH} THEN
+                RAISE EXCEPTION '{too_deep}' USING ERRCODE = 'check_violation', CONSTRAINT = '{too_deep_name}';
             END IF;
             RETURN NEW;
         """,  # noqa: S608 - the models' own names and messages, never input

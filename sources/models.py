@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from project.db import (
+    TREE_MAX_DEPTH,
     FieldChecks,
     aliases_check,
     aliases_field,
@@ -20,8 +21,8 @@ from project.db import (
     in_range_check,
     subtree,
     time_range_validators,
-    tree_loop_error,
-    tree_loop_trigger,
+    tree_error,
+    tree_trigger,
 )
 from sources.sql import PARTY_SIDE
 from sources.urlnorm import NORMALISED_URL, NOT_NORMALISED_URL, InvalidURL, normalize_url
@@ -90,6 +91,10 @@ class PartyKind(models.TextChoices):
 
 
 PARENT_LOOP = "This party is under the party itself: a party cannot belong to a party under it."
+PARENT_TOO_DEEP = (
+    f"Parties nest at most {TREE_MAX_DEPTH} levels deep, and this would nest them deeper: put the party under a "
+    "party higher up."
+)
 
 
 @history_tracked()
@@ -140,14 +145,24 @@ class Party(FieldChecks):
             # Party autocomplete and the API's ?party= lookup by alias.
             GinIndex(fields=["aliases"], name="party_aliases_gin"),
         ]
-        triggers = [tree_loop_trigger("sources_party", "parent_id", name="party_parent_no_loop", message=PARENT_LOOP)]
+        triggers = [
+            tree_trigger(
+                "sources_party",
+                "parent_id",
+                name="party_parent_tree",
+                loop=PARENT_LOOP,
+                loop_name="party_parent_no_loop",
+                too_deep=PARENT_TOO_DEEP,
+                too_deep_name="party_parent_depth",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
         super().clean()
-        error = tree_loop_error(self, "parent", PARENT_LOOP)
+        error = tree_error(self, "parent", loop=PARENT_LOOP, too_deep=PARENT_TOO_DEEP)
         if error is not None:
             raise error
 

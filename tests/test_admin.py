@@ -15,7 +15,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from claims.models import Claim, ClaimSource, Contradiction, Entity, Predicate, Status, Verdict
+from claims.models.vocabulary import PART_OF_TOO_DEEP
 from claims.services import verdict_record
+from project.db import TREE_MAX_DEPTH
 from sources.models import Party, Source
 from tests import factories
 from tests.factories import predicate
@@ -1032,6 +1034,24 @@ def test_a_place_put_within_a_place_inside_it_is_an_error_on_part_of(world: dict
     assert field_errors(response, "part_of") == [message]
     district.refresh_from_db()
     assert district.part_of_id is None
+
+
+def test_a_place_nested_deeper_than_the_walks_go_is_an_error_on_part_of(analyst: User) -> None:
+    places = [Entity.objects.create(name="Level 0", kind="place")]
+    for level in range(1, TREE_MAX_DEPTH + 1):
+        places.append(Entity.objects.create(name=f"Level {level}", kind="place", part_of=places[-1]))
+    count = Entity.objects.count()
+
+    response = logged_in(analyst).post(
+        url(Entity, "add"), {"name": "Below the deepest", "kind": "place", "part_of": places[-1].pk}
+    )
+
+    assert field_errors(response, "part_of") == [PART_OF_TOO_DEEP]
+    assert Entity.objects.count() == count
+    response = logged_in(analyst).post(
+        url(Entity, "add"), {"name": "Beside the deepest", "kind": "place", "part_of": places[-2].pk}
+    )
+    assert response.status_code == 302, field_errors(response, "part_of")
 
 
 def test_a_party_put_under_a_party_of_its_own_is_an_error_on_the_parent(world: dict[str, Any], analyst: User) -> None:

@@ -1,7 +1,7 @@
 """Two analysts saving at once, each edit fine alone, together a loop in the places tree
 (Zangilan district within Aghband while Aghband goes within Zangilan district). The second
 gets the field error, not a 500: its validation waits for the first edit's transaction
-(project.db.tree_loop_error takes the lock the tree trigger takes)."""
+(project.db.tree_error takes the lock the tree trigger takes)."""
 
 from __future__ import annotations
 

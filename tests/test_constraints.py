@@ -31,6 +31,7 @@ from claims.models import (
     Verdict,
     VerdictEvidence,
 )
+from project.db import TREE_MAX_DEPTH
 from sources.models import Party, Source
 from tests import factories
 from tests.factories import predicate
@@ -1061,3 +1062,27 @@ def test_a_loop_of_places_or_parties_is_refused_in_raw_sql() -> None:
         assert db_cause(excinfo).diag.constraint_name == constraint
         execute(f"UPDATE {table} SET {column} = NULL WHERE id = %s", [bottom.pk])
         execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [bottom.pk, top.pk])  # no loop now
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "constraint"),
+    [(Entity, "part_of_id", "entity_part_of_depth"), (Party, "parent_id", "party_parent_depth")],
+    ids=["places", "parties"],
+)
+def test_a_tree_deeper_than_the_walks_go_is_refused_in_raw_sql(model: Any, column: str, constraint: str) -> None:
+    table = model._meta.db_table
+    top = model.objects.create(name="Level 0")
+    rows = [top]
+    for level in range(1, TREE_MAX_DEPTH + 1):  # the deepest allowed: 32 steps
+        rows.append(model.objects.create(name=f"Level {level}", **{column.removesuffix("_id"): rows[-1]}))
+    other = model.objects.create(name="Above")
+
+    # A row added below the deepest, or the whole tree put under another row: too deep.
+    with refused(Entity, Party) as excinfo:
+        model.objects.create(name="Below", **{column.removesuffix("_id"): rows[-1]})  # no validation: the trigger
+    assert db_cause(excinfo).diag.constraint_name == constraint
+    with refused(Entity, Party) as excinfo:
+        execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [other.pk, top.pk])
+    assert db_cause(excinfo).diag.constraint_name == constraint
+    # Its bottom row put under the other row instead: 1 step.
+    execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [other.pk, rows[-1].pk])

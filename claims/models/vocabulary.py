@@ -11,6 +11,7 @@ from django.db.models.functions import Cast
 
 from claims.models.expressions import Fold, FoldedNames
 from project.db import (
+    TREE_MAX_DEPTH,
     FieldChecks,
     aliases_check,
     aliases_field,
@@ -18,8 +19,8 @@ from project.db import (
     field_check,
     history_tracked,
     subtree,
-    tree_loop_error,
-    tree_loop_trigger,
+    tree_error,
+    tree_trigger,
 )
 
 # --- Entities and predicates ----------------------------------------------------------
@@ -84,6 +85,10 @@ class EntityKind(models.TextChoices):
 
 
 PART_OF_LOOP = "This place lies within the entity itself: an entity cannot be part of a place within it."
+PART_OF_TOO_DEEP = (
+    f"Places nest at most {TREE_MAX_DEPTH} levels deep, and this would nest them deeper: put the place within a "
+    "place higher up."
+)
 
 
 @history_tracked()
@@ -165,7 +170,15 @@ class Entity(FieldChecks):
             GinIndex(OpClass(FoldedNames(F("name"), F("aliases")), name="gin_trgm_ops"), name="entity_names_trgm"),
         ]
         triggers = [
-            tree_loop_trigger("claims_entity", "part_of_id", name="entity_part_of_no_loop", message=PART_OF_LOOP)
+            tree_trigger(
+                "claims_entity",
+                "part_of_id",
+                name="entity_part_of_tree",
+                loop=PART_OF_LOOP,
+                loop_name="entity_part_of_no_loop",
+                too_deep=PART_OF_TOO_DEEP,
+                too_deep_name="entity_part_of_depth",
+            )
         ]
 
     def __str__(self) -> str:
@@ -173,7 +186,7 @@ class Entity(FieldChecks):
 
     def clean(self) -> None:
         super().clean()
-        error = tree_loop_error(self, "part_of", PART_OF_LOOP)
+        error = tree_error(self, "part_of", loop=PART_OF_LOOP, too_deep=PART_OF_TOO_DEEP)
         if error is not None:
             raise error
 

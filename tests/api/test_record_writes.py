@@ -13,7 +13,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from claims.models import Entity
-from sources.models import Party, Source
+from claims.models.vocabulary import PART_OF_TOO_DEEP
+from project.db import TREE_MAX_DEPTH
+from sources.models import PARENT_TOO_DEEP, Party, Source
 from tests.api.conftest import World, api_key, client_with_key, error_fields
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +299,54 @@ def test_a_record_cannot_be_put_under_one_of_its_own_parts(
     other = model.objects.create(name="Elsewhere", **({"kind": "place"} if resource == "entities" else {}))
     response = analyst_client.patch(url_of(resource, top.pk), {field: other.pk}, format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 200, response.content
+
+
+def chain(model: Any, field: str, steps: int, *, top: Any = None, name: str = "Level") -> list[Any]:
+    """``steps`` + 1 records, each under the one before (under ``top`` if given)."""
+    kind = {"kind": "place"} if model is Entity else {}
+    rows = [top or model.objects.create(name=f"{name} 0", **kind)]
+    for level in range(1, steps + 1):
+        rows.append(model.objects.create(name=f"{name} {level}", **kind, **{field: rows[-1]}))
+    return rows
+
+
+@pytest.mark.parametrize(("resource", "field"), [("entities", "part_of"), ("parties", "parent")])
+def test_a_tree_deeper_than_the_walks_go_is_refused(
+    world: World, analyst_client: APIClient, resource: str, field: str
+) -> None:
+    # The walks up and down the trees (sides, places within places, the split scan's topmost
+    # place) stop after TREE_MAX_DEPTH steps: a deeper tree would be walked only in part.
+    model: Any = RECORDS[resource]
+    levels = chain(model, field, TREE_MAX_DEPTH - 1)  # 31 steps from the top to the bottom
+    body = {**new_body(world, resource), field: levels[-1].pk}
+    count = model.objects.count()
+
+    # One more level is the deepest allowed; then a level below that is refused.
+    deepest = analyst_client.post(url_of(resource), {**body, "name": "Deepest"}, format="json")
+    assert deepest.status_code == 201, deepest.content
+    too_deep = analyst_client.post(
+        url_of(resource), {**body, "name": "Too deep", field: deepest.json()["id"]}, format="json"
+    )
+    assert too_deep.status_code == 400, too_deep.content
+    assert error_fields(too_deep)[field] == [f"{model._meta.model_name}_tree_depth"]
+    assert [error["message"] for error in too_deep.json()["errors"]] == [
+        PART_OF_TOO_DEEP if model is Entity else PARENT_TOO_DEEP
+    ]
+    assert model.objects.count() == count + 1
+
+    # A record with a tree of its own below it, moved under a deep one: each is fine alone,
+    # together they are too deep.
+    branch = chain(model, field, 2, name="Branch")
+    moved = analyst_client.patch(
+        url_of(resource, branch[0].pk), {field: levels[-3].pk}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert moved.status_code == 200, moved.content  # 29 + 1 + 2 = 32 steps
+    moved = analyst_client.patch(
+        url_of(resource, branch[0].pk), {field: levels[-2].pk}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert moved.status_code == 400, moved.content  # 30 + 1 + 2 = 33 steps
+    assert field in error_fields(moved), error_fields(moved)
+    assert getattr(model.objects.get(pk=branch[0].pk), f"{field}_id") == levels[-3].pk
 
 
 def test_an_entity_with_the_name_and_kind_of_another_in_the_same_place_is_refused(
