@@ -64,7 +64,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from claims.models import Contradiction, Rating, ScanRun, Verdict
+from claims.models import Contradiction, ScanRun, Verdict
+from claims.models.claim import SETTLING_RATING
 from claims.models.contradiction import states_sql
 from claims.rules import (
     CONTAINMENT_DOUBT,
@@ -76,7 +77,6 @@ from claims.rules import (
     doubt_reasons_sql,
     kind_sql,
     party_doubt_sql,
-    recorded_doubt_sql,
 )
 from claims.rules import RULE_VERSION as RULE_VERSION  # the engine's, re-exported
 from sources.sql import PARTY_SIDE
@@ -86,12 +86,6 @@ logger = logging.getLogger(__name__)
 # Where each flag moves, and when: ``Contradiction.Lifecycle`` states it; the SQL below uses it.
 LIFECYCLE = Contradiction.Lifecycle
 
-# A verdict with this rating settles a flag (one of two claims that cannot both be true is
-# false). "Mostly false" does not: the claim's gist may be wrong while the detail that
-# contradicts the other claim is right, so a person decides.
-SETTLING_RATING = Rating.FALSE.value
-# Both claims rated this way, although they cannot both be true, raise the integrity alert.
-ALERT_RATING = Rating.TRUE.value
 
 # Advisory lock keys. Single-bigint keys for the engine, and (class, hash) pairs for the
 # (subject, predicate) groups of the incremental check; PostgreSQL keeps the two key spaces apart.
@@ -126,16 +120,11 @@ def part_buckets(part: int, parts: int) -> tuple[int, int]:
 _KIND = kind_sql()
 
 
-def _rated(claim: str, rating: str) -> str:
-    """The verdict that rates ``claim`` ``rating`` now, or NULL. Most claims have no verdict:
-    for them one NULL test answers."""
-    return f"CASE WHEN {claim}.current_verdict_id IS NOT NULL AND {claim}.status = '{rating}' THEN {claim}.current_verdict_id END"
-
-
-# What a found pair's flag depends on, over the pair ``a``, ``b`` and its kind ``k``. The
-# doubt points of the claims' rows are worked out here, where the full scan finds the pairs
-# in parallel workers. (Not what follows from the kind: ``k.kind`` is the rules' CASE,
-# inlined, and would be evaluated again for each use.)
+# What a found pair's flag depends on, over the pair ``a``, ``b`` and its kind ``k``: of
+# each claim, what it keeps for the engine (its row's doubt points and the verdicts that
+# settle or alert, stored generated columns), its party and when it last changed. (Not what
+# follows from the kind: ``k.kind`` is the rules' CASE, inlined, and would be evaluated
+# again for each use.)
 #
 # First, the columns the pair was matched on (of ``b``, which the self-join hashes). The full
 # scan materialises ``found`` (see ``_ALL_SOURCES``), so these stay in its output, and the
@@ -143,16 +132,14 @@ def _rated(claim: str, rating: str) -> str:
 # the hash table then reads (deforms) these few columns, instead of every column before
 # them (the varying-length ones included). It was a tenth of the scan's instructions at
 # 100k claims.
-_PAIR_COLUMNS = f"""b.subject_id AS matched_subject_id, b.predicate_id AS matched_predicate_id,
+_PAIR_COLUMNS = """b.subject_id AS matched_subject_id, b.predicate_id AS matched_predicate_id,
        b.period AS matched_period, a.id AS claim_a_id, b.id AS claim_b_id, k.kind,
-       a.own_statement AS own_a, b.own_statement AS own_b,
        a.asserted_by_id AS party_a_id, b.asserted_by_id AS party_b_id,
-       least({_rated("a", SETTLING_RATING)}, {_rated("b", SETTLING_RATING)}) AS settled_by_id,
-       CASE WHEN {_rated("a", ALERT_RATING)} IS NOT NULL AND {_rated("b", ALERT_RATING)} IS NOT NULL
-            THEN greatest(a.current_verdict_id, b.current_verdict_id) END AS alert_by_id,
+       least(a.settling_verdict_id, b.settling_verdict_id) AS settled_by_id,
+       CASE WHEN a.alert_verdict_id IS NOT NULL AND b.alert_verdict_id IS NOT NULL
+            THEN greatest(a.alert_verdict_id, b.alert_verdict_id) END AS alert_by_id,
        greatest(a.updated_at, b.updated_at) AS claims_changed_at,
-       {recorded_doubt_sql(hedge="a.hedge", credibility="a.credibility")} AS recorded_doubt_a,
-       {recorded_doubt_sql(hedge="b.hedge", credibility="b.credibility")} AS recorded_doubt_b"""
+       a.doubt_points AS doubt_a, b.doubt_points AS doubt_b"""
 
 # The pairs the rules flag now, with what the flag's state depends on. ``{scope}`` narrows
 # it to one claim's pairs; the full scan uses ``true``. ``whole_is_a`` is NULL: both claims
@@ -283,7 +270,7 @@ _CONFIDENCE = f"""'Confidence: ' || {confidence_label_sql("d.confidence")}
 def _why(claim: str) -> str:
     """What lowers the confidence of claim ``a`` or ``b`` of a changed flag, or NULL."""
     reasons = doubt_reasons_sql(
-        hedge=f"{claim}.hedge", own=f"d.own_{claim}", reliability=f"d.reliability_{claim}",
+        hedge=f"{claim}.hedge", own=f"{claim}.own_statement", reliability=f"d.reliability_{claim}",
         credibility=f"{claim}.credibility",
     )  # fmt: skip
     return f"'the claim of ' || n.party_{claim} || ' is ' || nullif({reasons}, '')"
@@ -325,8 +312,7 @@ target AS (
            coalesce(f.claim_b_id, e.claim_b_id) AS claim_b_id,
            f.claim_a_id IS NOT NULL AND e.state IS DISTINCT FROM '{LIFECYCLE.DISMISSED}' AS holds,
            f.kind AS found_kind, f.party_a_id, f.party_b_id, f.settled_by_id, f.alert_by_id,
-           f.claims_changed_at, f.whole_is_a, f.recorded_doubt_a, f.recorded_doubt_b,
-           f.own_a AS found_own_a, f.own_b AS found_own_b,
+           f.claims_changed_at, f.whole_is_a, f.doubt_a, f.doubt_b,
            e.confidence AS old_confidence, e.state AS old_state, e.kind AS old_kind, e.relation AS old_relation,
            e.rule_version AS old_rule_version, e.resolved_by_verdict_id AS old_resolved_id,
            e.integrity_alert_verdict_id AS old_alert_id, e.updated_at AS old_updated_at,
@@ -344,21 +330,16 @@ decided AS (
            CASE WHEN t.holds THEN {by_kind_sql("t.found_kind", "version")} ELSE t.old_rule_version END AS rule_version,
            CASE WHEN t.new_state = '{LIFECYCLE.RESOLVED}' THEN coalesce(t.settled_by_id, t.old_resolved_id) END AS new_resolved_id,
            CASE WHEN t.holds AND t.new_state IN {states_sql(LIFECYCLE.LIVE)} THEN t.alert_by_id END AS new_alert_id,
-           sa.reliability AS reliability_a, sb.reliability AS reliability_b, o.own_a, o.own_b,
+           sa.reliability AS reliability_a, sb.reliability AS reliability_b,
            CASE WHEN t.holds THEN {confidence_sql("g.doubt")} ELSE t.old_confidence END AS confidence
     FROM target t
     LEFT JOIN sides sa ON sa.party_id = t.party_a_id
     LEFT JOIN sides sb ON sb.party_id = t.party_b_id
-    -- Whether each claim is its party's own statement (``Claim.own_statement``, kept from its
-    -- appearances), for the pairs found only.
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN t.holds THEN t.found_own_a END AS own_a, CASE WHEN t.holds THEN t.found_own_b END AS own_b
-    ) o
     -- The flag's doubt: the weaker claim's, plus the rule's (``claims.rules``, "Confidence").
     CROSS JOIN LATERAL (
         SELECT greatest(
-            {claim_doubt_sql(recorded="t.recorded_doubt_a", own="o.own_a", party="sa.doubt")},
-            {claim_doubt_sql(recorded="t.recorded_doubt_b", own="o.own_b", party="sb.doubt")}
+            {claim_doubt_sql(row="t.doubt_a", party="sa.doubt")},
+            {claim_doubt_sql(row="t.doubt_b", party="sb.doubt")}
         ) + {by_kind_sql("t.found_kind", "doubt")}
           + CASE WHEN t.whole_is_a IS NOT NULL THEN {CONTAINMENT_DOUBT} ELSE 0 END AS doubt
     ) g

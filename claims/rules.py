@@ -176,6 +176,9 @@ def by_kind_sql(column: str, attribute: str) -> str:
 # *doubt* points from what is recorded about it; the flag's doubt is the greater of the two
 # plus the rule's, and its level follows (``confidence_sql``). A grade that "cannot be
 # judged" (reliability F, credibility 6, the defaults) adds nothing: it says nothing.
+# A claim keeps the points of its own row (``Claim.doubt_points``, see ``row_doubt_sql``):
+# changing HEDGE_DOUBT, REPORTED_DOUBT or CREDIBILITY_DOUBT needs a migration that builds
+# that column again.
 
 HEDGE_DOUBT: dict[str, int] = {
     ClaimHedge.STATED: 0,
@@ -213,9 +216,15 @@ def _points(column: str, table: dict[str, int] | dict[int, int]) -> str:
     return f"CASE {column} {whens} ELSE 0 END"
 
 
-def recorded_doubt_sql(*, hedge: str, credibility: str) -> str:
-    """The doubt points of what a claim's own row records: its hedge and its credibility."""
-    return f"({_points(hedge, HEDGE_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)})"
+def row_doubt_sql(*, hedge: str, credibility: str, own: str) -> str:
+    """The doubt points of what a claim's own row records: its hedge, its credibility, and
+    whether it is its party's own statement (``Claim.own_statement``). The claim keeps them
+    as ``Claim.doubt_points``, a stored generated column built from this SQL over its own
+    columns: a change to the tables above needs a migration that builds it again."""
+    return (
+        f"({_points(hedge, HEDGE_DOUBT)} + {_points(credibility, CREDIBILITY_DOUBT)}"
+        f" + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END)"
+    )
 
 
 def party_doubt_sql(reliability: str) -> str:
@@ -223,13 +232,11 @@ def party_doubt_sql(reliability: str) -> str:
     return _points(reliability, RELIABILITY_DOUBT)
 
 
-def claim_doubt_sql(*, recorded: str, own: str, party: str) -> str:
+def claim_doubt_sql(*, row: str, party: str) -> str:
     """A claim's doubt points, from SQL expressions for the points of its row
-    (``recorded_doubt_sql``), whether it is its party's own statement
-    (``Claim.own_statement``) and the points of its party (``party_doubt_sql``). The engine
-    works the parts out where they are cheapest: the row's beside the pair, the party's
-    once a party."""
-    return f"({recorded} + CASE WHEN {own} IS FALSE THEN {REPORTED_DOUBT} ELSE 0 END + {party})"
+    (``row_doubt_sql``, which the claim keeps) and of its party (``party_doubt_sql``,
+    worked out once a party)."""
+    return f"({row} + {party})"
 
 
 def confidence_sql(doubt: str) -> str:

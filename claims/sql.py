@@ -31,6 +31,15 @@ CLAIM_PERIOD = """daterange(
                 ELSE valid_until + 1 END,
             '[)')"""
 
+
+# ``Claim.settling_verdict_id`` and ``Claim.alert_verdict_id``: the claim's current verdict
+# if it rates the claim ``rating`` (false: it settles the claim's flags; true: two claims
+# flagged together both rated true raise the integrity alert), else NULL. What the
+# contradiction engine reads of a claim's verdict beside each pair.
+def verdict_rating(rating: str) -> str:
+    return f"CASE WHEN status = '{rating}' THEN current_verdict_id END"
+
+
 # ``Claim.search_vector``: the full-text document over the statement and the quote.
 CLAIM_SEARCH_VECTOR = (
     "setweight(to_tsvector('english'::regconfig, coalesce(statement, '')), 'A') || "
@@ -115,7 +124,8 @@ CLAIM_CHANGE_FEED = f"""
                 -- Columns kept by triggers or derived from others; their own kinds cover them.
                 derived text[] := ARRAY['updated_at', 'status', 'current_verdict_id', 'review_state',
                                         'retracted_at', 'retraction_reason', 'search_vector', 'period',
-                                        'own_statement'];
+                                        'own_statement', 'doubt_points', 'settling_verdict_id',
+                                        'alert_verdict_id'];
             BEGIN
                 IF TG_OP = 'UPDATE' THEN
                     IF NEW.current_verdict_id IS DISTINCT FROM OLD.current_verdict_id

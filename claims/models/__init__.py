@@ -39,7 +39,9 @@ from claims.models.contradiction import (
 )
 from claims.models.counts import PartyClaimCount
 from claims.models.expressions import (
+    ClaimDoubtPoints,
     ClaimPeriod,
+    ClaimRatedVerdict,
     ClaimSearchVector,
     Fold,
     FoldedNames,
@@ -78,7 +80,9 @@ __all__ = [
     "ClaimChangeQuerySet",
     "ClaimCredibility",
     "ClaimHedge",
+    "ClaimDoubtPoints",
     "ClaimPeriod",
+    "ClaimRatedVerdict",
     "ClaimPolarity",
     "ClaimQuerySet",
     "ClaimReviewState",

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from psycopg2.extras import DateRange
 
 from claims import sql
-from claims.models.expressions import ClaimPeriod, ClaimSearchVector
+from claims.models.expressions import ClaimDoubtPoints, ClaimPeriod, ClaimRatedVerdict, ClaimSearchVector
 from claims.models.vocabulary import Entity, PeriodPrecision, Predicate, PredicateValueType, Status
 from project.db import (
     DATE_RANGE_MESSAGE,
@@ -101,7 +101,15 @@ class ClaimReviewState(models.TextChoices):
     DECIDED = "decided", "Decided"
 
 
-@history_tracked(exclude=["own_statement"])
+# A verdict with this rating settles a flag (one of two claims that cannot both be true is
+# false). "Mostly false" does not: the claim's gist may be wrong while the detail that
+# contradicts the other claim is right, so a person decides.
+SETTLING_RATING = Status.FALSE.value
+# Both claims rated this way, although they cannot both be true, raise the integrity alert.
+ALERT_RATING = Status.TRUE.value
+
+
+@history_tracked(exclude=["own_statement", "doubt_points", "settling_verdict_id", "alert_verdict_id"])
 class Claim(FieldChecks):
     """One party's assertion of one proposition: subject · predicate · value, with polarity."""
 
@@ -176,6 +184,20 @@ class Claim(FieldChecks):
         editable=False,
         help_text="True if the claim appears as its party's own statement, false if only in others' reports, "
         "empty if no appearance is recorded.",
+    )
+    # What the contradiction engine reads of the claim beside each of its pairs, worked out
+    # once when the row is written rather than for every pair at every scan (a narrower
+    # row for the scan's self-join to hash, too). Derived from the columns above, so they
+    # are neither history nor a content change: their inputs are.
+    doubt_points = models.GeneratedField(
+        expression=ClaimDoubtPoints(), output_field=models.SmallIntegerField(), db_persist=True
+    )
+    # The current verdict if it settles the claim's flags, or if it raises their alert.
+    settling_verdict_id = models.GeneratedField(
+        expression=ClaimRatedVerdict(SETTLING_RATING), output_field=models.BigIntegerField(), db_persist=True
+    )
+    alert_verdict_id = models.GeneratedField(
+        expression=ClaimRatedVerdict(ALERT_RATING), output_field=models.BigIntegerField(), db_persist=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False

@@ -12,7 +12,7 @@ from django.db import connection, models
 from django.db.models import F, Func
 from django.utils.deconstruct import deconstructible
 
-from claims.sql import CLAIM_PERIOD, CLAIM_SEARCH_VECTOR
+from claims.sql import CLAIM_PERIOD, CLAIM_SEARCH_VECTOR, verdict_rating
 
 
 @deconstructible(path="claims.models.FoldedNames")  # as migrations name it
@@ -80,6 +80,36 @@ class ClaimSearchVector(RawSQLExpression):
     output_field = SearchVectorField()
     sql = CLAIM_SEARCH_VECTOR
     reads = "statement"
+
+
+@deconstructible(path="claims.models.ClaimDoubtPoints")  # as migrations name it
+class ClaimDoubtPoints(RawSQLExpression):
+    """The doubt points of what a claim's own row records (``claims.rules.row_doubt_sql``:
+    its hedge, its credibility, whether it is its party's own statement), for the
+    confidence of its flags."""
+
+    output_field = models.SmallIntegerField()
+    reads = "hedge"
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> Any:
+        from claims.rules import row_doubt_sql  # the rules import the models
+
+        return row_doubt_sql(hedge="hedge", credibility="credibility", own="own_statement"), []
+
+
+@deconstructible(path="claims.models.ClaimRatedVerdict")  # as migrations name it
+class ClaimRatedVerdict(RawSQLExpression):
+    """The claim's current verdict if it rates the claim ``rating``, else NULL."""
+
+    output_field = models.BigIntegerField()
+    reads = "status"
+
+    def __init__(self, rating: str) -> None:
+        super().__init__()
+        self.rating = rating
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> Any:
+        return verdict_rating(self.rating), []
 
 
 class PeriodPhrase(Func):
