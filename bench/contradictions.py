@@ -151,7 +151,14 @@ def run_size(*, claims: int, args: argparse.Namespace, database_url: str) -> dic
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE claims_claim")
             cursor.execute("VACUUM ANALYZE claims_contradiction")
-            cursor.execute("ANALYZE")  # the small tables too (parties and places were replaced)
+            # The places, parties and sources of an earlier run were deleted (a real record
+            # deletes none): compacted, so that the scan, which reads every place and party,
+            # does not read their dead rows' pages too. After a million-claim run they made
+            # the places 20 MB instead of 0.9 MB, and the parties 7 MB instead of 8 kB: the
+            # 100k scan measured 1.63-1.71x the bare join on such a database, 1.37x on a new one.
+            for table in ("claims_entity", "sources_party", "sources_source"):
+                cursor.execute(f"VACUUM FULL ANALYZE {table}")
+            cursor.execute("ANALYZE")  # the other small tables too
 
     # The first scan opens every flag (this is the one-off cost, history rows included).
     # Scans are timed around the whole call: locks, ScanRun bookkeeping and all.
