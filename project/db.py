@@ -263,11 +263,18 @@ def tree_error(instance: models.Model, parent_field: str, *, loop: str, too_deep
     # gets this field error, not the trigger's error at its save.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_tree_lock_key(table, column)])
+        # A row whose parent stays as stored changes no tree: its walks are skipped (a CASE
+        # runs only the branch it takes), as the trigger skips them.
         where = {"table": table, "parent_column": column, "row": "%(row)s::bigint", "parent": "%(parent)s::bigint"}
+        unchanged = f"EXISTS (SELECT 1 FROM {table} WHERE id = %(row)s AND {column} = %(parent)s)"  # noqa: S608
         cursor.execute(
-            f"SELECT {_tree_loop_sql(**where)}, {_tree_depth_sql(**where)}", {"parent": parent_id, "row": instance.pk}
+            f"SELECT CASE WHEN NOT s.unchanged THEN {_tree_loop_sql(**where)} END, "  # noqa: S608 - the models' own names
+            f"CASE WHEN NOT s.unchanged THEN {_tree_depth_sql(**where)} END FROM (SELECT {unchanged} AS unchanged) s",
+            {"parent": parent_id, "row": instance.pk},
         )
         looped, depth = cursor.fetchone()
+    if depth is None:
+        return None
     if looped:
         return ValidationError({parent_field: ValidationError(loop, code=f"{model._meta.model_name}_tree_loop")})
     if depth > TREE_MAX_DEPTH:
@@ -288,6 +295,11 @@ def tree_trigger(
         operation=pgtrigger.Insert | pgtrigger.UpdateOf(parent_column),  # type: ignore[no-untyped-call]
         condition=pgtrigger.Condition(f"NEW.{parent_column} IS NOT NULL"),
         func=f"""
+            -- A save that leaves the parent as it was changes no tree (Django's UPDATE lists
+            -- every column): no lock, and no walk down the row's subtree.
+            IF TG_OP = 'UPDATE' AND NEW.{parent_column} IS NOT DISTINCT FROM OLD.{parent_column} THEN
+                RETURN NEW;
+            END IF;
             PERFORM pg_advisory_xact_lock(hashtext('{_tree_lock_key(table, parent_column)}'));
             IF {_tree_loop_sql(table, parent_column, row="NEW.id", parent=f"NEW.{parent_column}")} THEN
                 RAISE EXCEPTION '{loop}' USING ERRCODE = 'check_violation', CONSTRAINT = '{loop_name}';

@@ -349,6 +349,31 @@ def test_a_tree_deeper_than_the_walks_go_is_refused(
     assert getattr(model.objects.get(pk=branch[0].pk), f"{field}_id") == levels[-3].pk
 
 
+@pytest.mark.parametrize(("resource", "field"), [("entities", "part_of"), ("parties", "parent")])
+def test_a_record_in_a_tree_stored_deeper_before_the_rule_can_still_be_edited(
+    world: World, analyst_client: APIClient, resource: str, field: str
+) -> None:
+    # A tree stored before depth was refused (or with triggers off): an edit that leaves the
+    # record's place in it as it was changes no tree, so it is not refused for the depth.
+    model: Any = RECORDS[resource]
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        levels = chain(model, field, TREE_MAX_DEPTH + 3)
+        cursor.execute("SET session_replication_role = DEFAULT")
+    deepest = levels[-1]
+
+    renamed = analyst_client.patch(
+        url_of(resource, deepest.pk), {"name": "Renamed", field: levels[-2].pk}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert renamed.status_code == 200, renamed.content
+    with connection.cursor() as cursor:  # and in raw SQL, past the trigger
+        cursor.execute(f"UPDATE {model._meta.db_table} SET name = 'Raw' WHERE id = %s", [deepest.pk])
+
+    moved = analyst_client.patch(url_of(resource, deepest.pk), {field: levels[-3].pk}, format="json", HTTP_IF_MATCH="*")
+    assert moved.status_code == 400, moved.content  # a move is checked: still too deep
+    assert error_fields(moved)[field] == [f"{model._meta.model_name}_tree_depth"]
+
+
 def test_an_entity_with_the_name_and_kind_of_another_in_the_same_place_is_refused(
     world: World, analyst_client: APIClient
 ) -> None:
