@@ -36,7 +36,9 @@ class Fold(Func):
 
 class RawSQLExpression(Func):
     """An expression that is one fixed piece of SQL (``sql``, from ``claims.sql``) over the
-    row's own columns: what a generated column is computed from.
+    row's own columns: what a generated column is computed from. A subclass whose SQL is
+    built from its arguments or from ``claims.rules`` (which imports the models) gives it
+    in ``as_sql`` instead.
 
     ``reads`` names a column the SQL reads, so that Django sees the expression refer to
     the model's fields (a generated field needs that).
